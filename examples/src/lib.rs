@@ -1,0 +1,1 @@
+//! Runnable examples for the `session` toolkit: see the `[[example]]` targets.

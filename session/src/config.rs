@@ -1,0 +1,312 @@
+//! Configuration of the session middleware: lifecycles, TTL policies, cookie settings.
+//!
+//! Defaults are those of actix-session: cookie `id`, `Secure`, `HttpOnly`, `SameSite=Lax`,
+//! path `/`, no domain, `Private` (encrypted) content, a browser session whose state lives for
+//! one day and whose TTL is extended when the state changes.
+
+use actix_web::cookie::{Key, SameSite, time::Duration};
+
+use crate::{SessionMiddleware, cookie_codec::CookieCodec, storage::SessionStore};
+
+/// How long a session lives, on the client and in the store.
+///
+/// ```
+/// use actix_web::cookie::time::Duration;
+/// use session::config::{PersistentSession, SessionLifecycle};
+///
+/// let lifecycle: SessionLifecycle = PersistentSession::default()
+///     .session_ttl(Duration::days(30))
+///     .into();
+/// # let _ = lifecycle;
+/// ```
+#[derive(Debug, Clone)]
+pub enum SessionLifecycle {
+    /// The cookie lives until the browser closes; the state expires after an idle TTL.
+    BrowserSession(BrowserSession),
+    /// The cookie and the state live for a fixed TTL, extended by activity per the policy.
+    PersistentSession(PersistentSession),
+}
+
+impl From<BrowserSession> for SessionLifecycle {
+    fn from(session: BrowserSession) -> Self {
+        Self::BrowserSession(session)
+    }
+}
+
+impl From<PersistentSession> for SessionLifecycle {
+    fn from(session: PersistentSession) -> Self {
+        Self::PersistentSession(session)
+    }
+}
+
+/// A session cookie without `Max-Age`: it ends when the browser closes.
+///
+/// The browser decides when that is (many restore sessions on restart), so the server-side
+/// state has its own idle TTL, [`state_ttl`](Self::state_ttl), one day by default.
+#[derive(Debug, Clone)]
+pub struct BrowserSession {
+    pub(crate) state_ttl: Duration,
+    pub(crate) state_ttl_extension_policy: TtlExtensionPolicy,
+}
+
+impl BrowserSession {
+    /// How long the state lives without being extended (default: one day).
+    #[must_use]
+    pub fn state_ttl(mut self, ttl: Duration) -> Self {
+        self.state_ttl = ttl;
+        self
+    }
+
+    /// When the state TTL is extended (default: on state changes).
+    #[must_use]
+    pub fn state_ttl_extension_policy(mut self, policy: TtlExtensionPolicy) -> Self {
+        self.state_ttl_extension_policy = policy;
+        self
+    }
+}
+
+impl Default for BrowserSession {
+    fn default() -> Self {
+        Self {
+            state_ttl: default_ttl(),
+            state_ttl_extension_policy: TtlExtensionPolicy::OnStateChanges,
+        }
+    }
+}
+
+/// A cookie with `Max-Age`: the session survives browser restarts until its TTL runs out.
+#[derive(Debug, Clone)]
+pub struct PersistentSession {
+    pub(crate) session_ttl: Duration,
+    pub(crate) ttl_extension_policy: TtlExtensionPolicy,
+}
+
+impl PersistentSession {
+    /// How long the cookie and the state live (default: one day).
+    #[must_use]
+    pub fn session_ttl(mut self, ttl: Duration) -> Self {
+        self.session_ttl = ttl;
+        self
+    }
+
+    /// When the TTL is extended (default: on state changes).
+    #[must_use]
+    pub fn session_ttl_extension_policy(mut self, policy: TtlExtensionPolicy) -> Self {
+        self.ttl_extension_policy = policy;
+        self
+    }
+}
+
+impl Default for PersistentSession {
+    fn default() -> Self {
+        Self {
+            session_ttl: default_ttl(),
+            ttl_extension_policy: TtlExtensionPolicy::OnStateChanges,
+        }
+    }
+}
+
+/// When a session's TTL is extended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TtlExtensionPolicy {
+    /// On every request that carries the session, changed or not: an idle timeout. Costs a
+    /// store write (and a `Set-Cookie` for persistent or cookie-store sessions) per request.
+    OnEveryRequest,
+    /// Only when the state changes.
+    OnStateChanges,
+}
+
+/// How the session cookie's value is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum CookieContentSecurity {
+    /// Encrypted and authenticated (AES-256-GCM): the client can neither read nor change it.
+    #[default]
+    Private,
+    /// Signed (HMAC-SHA256): the client can read it but not change it.
+    Signed,
+}
+
+/// The seed-era way to choose a lifecycle, kept for old code; use [`SessionLifecycle`].
+#[deprecated(note = "use `SessionMiddlewareBuilder::session_lifecycle` with `BrowserSession` or `PersistentSession`")]
+#[derive(Debug, Clone)]
+pub enum SessionLength {
+    /// A browser session; `state_ttl` defaults to one day.
+    BrowserSession {
+        /// The idle TTL of the server-side state.
+        state_ttl: Option<Duration>,
+    },
+    /// A persistent session; `max_session_length` defaults to one day.
+    Predetermined {
+        /// The TTL of the cookie and the state.
+        max_session_length: Option<Duration>,
+    },
+}
+
+#[allow(deprecated)]
+impl From<SessionLength> for SessionLifecycle {
+    fn from(length: SessionLength) -> Self {
+        match length {
+            SessionLength::BrowserSession { state_ttl } => BrowserSession::default()
+                .state_ttl(state_ttl.unwrap_or_else(default_ttl))
+                .into(),
+            SessionLength::Predetermined { max_session_length } => PersistentSession::default()
+                .session_ttl(max_session_length.unwrap_or_else(default_ttl))
+                .into(),
+        }
+    }
+}
+
+pub(crate) const fn default_ttl() -> Duration {
+    Duration::days(1)
+}
+
+/// Everything the middleware needs to know, fixed when it is built.
+#[derive(Debug)]
+pub(crate) struct Configuration {
+    pub(crate) cookie: CookieConfiguration,
+    /// The TTL handed to the store.
+    pub(crate) state_ttl: Duration,
+    pub(crate) ttl_extension_policy: TtlExtensionPolicy,
+}
+
+#[derive(Debug)]
+pub(crate) struct CookieConfiguration {
+    pub(crate) name: String,
+    pub(crate) secure: bool,
+    pub(crate) http_only: bool,
+    pub(crate) same_site: SameSite,
+    pub(crate) path: String,
+    pub(crate) domain: Option<String>,
+    /// `Max-Age` for persistent sessions; `None` for browser sessions.
+    pub(crate) max_age: Option<Duration>,
+    pub(crate) codec: CookieCodec,
+}
+
+/// Configures a [`SessionMiddleware`]; from [`SessionMiddleware::builder`].
+///
+/// ```
+/// use actix_web::cookie::{Key, SameSite};
+/// use session::{storage::MemorySessionStore, SessionMiddleware};
+///
+/// let middleware = SessionMiddleware::builder(MemorySessionStore::new(), Key::generate())
+///     .cookie_name("sid".to_owned())
+///     .cookie_same_site(SameSite::Strict)
+///     .build();
+/// # let _ = middleware;
+/// ```
+#[must_use]
+pub struct SessionMiddlewareBuilder<Store: SessionStore> {
+    store: Store,
+    key: Key,
+    cookie_name: String,
+    cookie_secure: bool,
+    cookie_http_only: bool,
+    cookie_same_site: SameSite,
+    cookie_path: String,
+    cookie_domain: Option<String>,
+    content_security: CookieContentSecurity,
+    lifecycle: SessionLifecycle,
+}
+
+impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
+    pub(crate) fn new(store: Store, key: Key) -> Self {
+        Self {
+            store,
+            key,
+            cookie_name: "id".to_owned(),
+            cookie_secure: true,
+            cookie_http_only: true,
+            cookie_same_site: SameSite::Lax,
+            cookie_path: "/".to_owned(),
+            cookie_domain: None,
+            content_security: CookieContentSecurity::Private,
+            lifecycle: SessionLifecycle::BrowserSession(BrowserSession::default()),
+        }
+    }
+
+    /// The cookie's name (default: `id`).
+    pub fn cookie_name(mut self, name: String) -> Self {
+        self.cookie_name = name;
+        self
+    }
+
+    /// Whether the cookie is only sent over HTTPS (default: `true`).
+    pub fn cookie_secure(mut self, secure: bool) -> Self {
+        self.cookie_secure = secure;
+        self
+    }
+
+    /// Whether scripts are denied access to the cookie (default: `true`).
+    pub fn cookie_http_only(mut self, http_only: bool) -> Self {
+        self.cookie_http_only = http_only;
+        self
+    }
+
+    /// The cookie's `SameSite` attribute (default: `Lax`).
+    pub fn cookie_same_site(mut self, same_site: SameSite) -> Self {
+        self.cookie_same_site = same_site;
+        self
+    }
+
+    /// The cookie's path (default: `/`).
+    pub fn cookie_path(mut self, path: String) -> Self {
+        self.cookie_path = path;
+        self
+    }
+
+    /// The cookie's domain (default: none, so only the host that set it receives it).
+    pub fn cookie_domain(mut self, domain: Option<String>) -> Self {
+        self.cookie_domain = domain;
+        self
+    }
+
+    /// How the cookie's value is protected (default: [`CookieContentSecurity::Private`]).
+    pub fn cookie_content_security(mut self, content_security: CookieContentSecurity) -> Self {
+        self.content_security = content_security;
+        self
+    }
+
+    /// How long sessions live (default: a browser session with a one-day state TTL).
+    pub fn session_lifecycle<S: Into<SessionLifecycle>>(mut self, lifecycle: S) -> Self {
+        self.lifecycle = lifecycle.into();
+        self
+    }
+
+    /// The seed-era form of [`session_lifecycle`](Self::session_lifecycle).
+    #[deprecated(note = "use `session_lifecycle` with `BrowserSession` or `PersistentSession`")]
+    #[allow(deprecated)]
+    pub fn session_length(self, length: SessionLength) -> Self {
+        self.session_lifecycle(length)
+    }
+
+    /// Builds the middleware.
+    pub fn build(self) -> SessionMiddleware<Store> {
+        let (state_ttl, max_age, ttl_extension_policy) = match self.lifecycle {
+            SessionLifecycle::BrowserSession(browser) => {
+                (browser.state_ttl, None, browser.state_ttl_extension_policy)
+            }
+            SessionLifecycle::PersistentSession(persistent) => (
+                persistent.session_ttl,
+                Some(persistent.session_ttl),
+                persistent.ttl_extension_policy,
+            ),
+        };
+        let configuration = Configuration {
+            cookie: CookieConfiguration {
+                codec: CookieCodec::new(self.key, Vec::new(), self.content_security),
+                name: self.cookie_name,
+                secure: self.cookie_secure,
+                http_only: self.cookie_http_only,
+                same_site: self.cookie_same_site,
+                path: self.cookie_path,
+                domain: self.cookie_domain,
+                max_age,
+            },
+            state_ttl,
+            ttl_extension_policy,
+        };
+        SessionMiddleware::from_parts(self.store, configuration)
+    }
+}

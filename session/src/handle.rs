@@ -1,0 +1,453 @@
+//! [`Session`]: the request's handle on its session state.
+
+use std::{
+    collections::BTreeSet,
+    convert::Infallible,
+    future::Future,
+    ops::Deref,
+    pin::Pin,
+    sync::{Arc, Mutex, MutexGuard},
+    task::{Context, Poll},
+};
+
+use actix_web::{
+    FromRequest, HttpMessage as _, HttpRequest, HttpResponse, ResponseError, body::BoxBody,
+    dev::{Extensions, Payload, ServiceRequest},
+};
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::Value;
+
+use crate::storage::{SessionChanges, SessionState};
+
+/// The session of the current request.
+///
+/// Get it as a handler argument (it is an extractor that never fails), or from a request,
+/// response or guard with [`SessionExt::get_session`](crate::SessionExt::get_session). All
+/// handles of one request share one state. Values are stored as JSON: anything `Serialize`
+/// goes in, anything `DeserializeOwned` comes out.
+///
+/// Changes are saved by the middleware after the handler has answered: nothing is written for
+/// a session that stays empty, only the keys that changed are written for a loaded one, and
+/// nothing at all if the handler answered with a 5xx status.
+///
+/// `Session` is `Send + Sync`, so it can be moved into spawned tasks or GraphQL contexts.
+///
+/// ```
+/// use actix_web::{web, Responder};
+/// use session::Session;
+///
+/// async fn index(session: Session) -> actix_web::Result<impl Responder> {
+///     let visits = session.get::<u32>("visits")?.unwrap_or(0) + 1;
+///     session.insert("visits", visits)?;
+///     Ok(format!("visit number {visits}"))
+/// }
+/// # let _ = web::get().to(index);
+/// ```
+#[derive(Clone, Default)]
+pub struct Session(Arc<Mutex<SessionInner>>);
+
+/// What happened to a session during the request, as seen by the middleware.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SessionStatus {
+    /// The state was changed: it is saved and the cookie is (re)sent.
+    Changed,
+    /// [`Session::purge`] was called: the state is deleted and a removal cookie is sent.
+    Purged,
+    /// [`Session::renew`] was called: the state moves to a new key and the old key stops working.
+    Renewed,
+    /// Nothing changed.
+    #[default]
+    Unchanged,
+}
+
+#[derive(Default)]
+struct SessionInner {
+    state: SessionState,
+    status: SessionStatus,
+    /// Keys set or removed since the state was loaded (since the last clear, if `cleared`).
+    touched: BTreeSet<String>,
+    cleared: bool,
+}
+
+impl SessionInner {
+    /// Marks a change, unless the session was purged; returns whether changes are allowed.
+    fn mark_changed(&mut self) -> bool {
+        match self.status {
+            SessionStatus::Purged => false,
+            SessionStatus::Renewed => true,
+            SessionStatus::Changed | SessionStatus::Unchanged => {
+                self.status = SessionStatus::Changed;
+                true
+            }
+        }
+    }
+
+    fn set(&mut self, key: String, value: Value) {
+        if self.mark_changed() {
+            self.touched.insert(key.clone());
+            self.state.insert(key, value);
+        }
+    }
+}
+
+impl Session {
+    /// A session attached to no request: empty and unchanged.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn inner(&self) -> MutexGuard<'_, SessionInner> {
+        // Every method leaves the state consistent before it can panic (serialization happens
+        // outside the lock), so the data behind a poisoned lock is still good.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The value under `key`, deserialized as `T`; `Ok(None)` if there is none.
+    ///
+    /// # Errors
+    /// If the stored value does not deserialize as `T`.
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionGetError> {
+        let inner = self.inner();
+        let Some(value) = inner.state.get(key) else {
+            return Ok(None);
+        };
+        T::deserialize(value)
+            .map(Some)
+            .map_err(|source| SessionGetError::new::<T>(key, source))
+    }
+
+    /// Whether the session has a value under `key`.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.inner().state.contains_key(key)
+    }
+
+    /// A read-only view of the whole state. The session is locked while the view lives: drop
+    /// it before changing the session.
+    pub fn entries(&self) -> SessionEntries<'_> {
+        SessionEntries(self.inner())
+    }
+
+    /// What happened to the session so far in this request.
+    pub fn status(&self) -> SessionStatus {
+        self.inner().status
+    }
+
+    /// Stores `value` under `key`. Ignored after [`purge`](Self::purge).
+    ///
+    /// # Errors
+    /// If `value` cannot be serialized as JSON; the session is then left unchanged.
+    pub fn insert<T: Serialize>(
+        &self,
+        key: impl Into<String>,
+        value: T,
+    ) -> Result<(), SessionInsertError> {
+        let key = key.into();
+        let value = serde_json::to_value(&value)
+            .map_err(|source| SessionInsertError::new::<T>(&key, source))?;
+        self.inner().set(key, value);
+        Ok(())
+    }
+
+    /// Replaces the value under `key` with `updater(current)`; does nothing if there is none.
+    /// The change is saved (actix-session 0.11 loses it on a loaded session).
+    ///
+    /// # Errors
+    /// If the current value does not deserialize as `T` or the new one does not serialize.
+    pub fn update<T: Serialize + DeserializeOwned, F>(
+        &self,
+        key: impl Into<String>,
+        updater: F,
+    ) -> Result<(), SessionUpdateError>
+    where
+        F: FnOnce(T) -> T,
+    {
+        let key = key.into();
+        let Some(current) = self.get::<T>(&key).map_err(SessionUpdateError::from)? else {
+            return Ok(());
+        };
+        self.insert(key, updater(current))
+            .map_err(SessionUpdateError::from)
+    }
+
+    /// Like [`update`](Self::update), but stores `default_value` if there is no value yet.
+    ///
+    /// # Errors
+    /// As [`update`](Self::update).
+    pub fn update_or<T: Serialize + DeserializeOwned, F>(
+        &self,
+        key: &str,
+        default_value: T,
+        updater: F,
+    ) -> Result<(), SessionUpdateError>
+    where
+        F: FnOnce(T) -> T,
+    {
+        match self.get::<T>(key)? {
+            Some(current) => self.insert(key, updater(current))?,
+            None => self.insert(key, default_value)?,
+        }
+        Ok(())
+    }
+
+    /// Removes the value under `key` and returns it as JSON. Ignored after
+    /// [`purge`](Self::purge).
+    pub fn remove(&self, key: &str) -> Option<Value> {
+        let mut inner = self.inner();
+        if !inner.state.contains_key(key) || !inner.mark_changed() {
+            return None;
+        }
+        inner.touched.insert(key.to_owned());
+        inner.state.remove(key)
+    }
+
+    /// Removes the value under `key` and deserializes it as `T`; a value that does not
+    /// deserialize is returned as `Err` with the raw JSON.
+    pub fn remove_as<T: DeserializeOwned>(&self, key: &str) -> Option<Result<T, Value>> {
+        self.remove(key)
+            .map(|value| T::deserialize(&value).map_err(|_| value))
+    }
+
+    /// Removes every value. The session cookie stays (use [`purge`](Self::purge) to end it).
+    pub fn clear(&self) {
+        let mut inner = self.inner();
+        if inner.mark_changed() {
+            inner.state.clear();
+            inner.touched.clear();
+            inner.cleared = true;
+        }
+    }
+
+    /// Ends the session: its state is deleted from the store and the cookie removed from the
+    /// client. Later changes in the same request are ignored.
+    pub fn purge(&self) {
+        let mut inner = self.inner();
+        inner.status = SessionStatus::Purged;
+        inner.state.clear();
+        inner.touched.clear();
+    }
+
+    /// Moves the state to a new session key and invalidates the old one. Call it when the
+    /// privilege level changes (login, logout of an elevated role) against session fixation.
+    pub fn renew(&self) {
+        let mut inner = self.inner();
+        if inner.status != SessionStatus::Purged {
+            inner.status = SessionStatus::Renewed;
+        }
+    }
+
+    /// Puts a loaded state into the request's session (called by the middleware).
+    pub(crate) fn attach(req: &ServiceRequest, state: SessionState) {
+        let session = Self::from_extensions(&mut req.extensions_mut());
+        session.inner().state = state;
+    }
+
+    /// Takes the session's outcome out of the request (called by the middleware).
+    pub(crate) fn take_changes(extensions: &Extensions) -> (SessionStatus, SessionChanges) {
+        let Some(session) = extensions.get::<Self>() else {
+            return (SessionStatus::Unchanged, SessionChanges::default());
+        };
+        let mut inner = session.inner();
+        let state = std::mem::take(&mut inner.state);
+        let touched = std::mem::take(&mut inner.touched);
+        (
+            inner.status,
+            SessionChanges::new(state, touched, inner.cleared),
+        )
+    }
+
+    /// The session stored in `extensions`, creating an empty one if there is none.
+    pub(crate) fn from_extensions(extensions: &mut Extensions) -> Self {
+        if let Some(session) = extensions.get::<Self>() {
+            return session.clone();
+        }
+        let session = Self::new();
+        extensions.insert(session.clone());
+        session
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let inner = self.inner();
+        f.debug_struct("Session")
+            .field("status", &inner.status)
+            .field("keys", &inner.state.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// A read-only view of a session's state, from [`Session::entries`].
+pub struct SessionEntries<'a>(MutexGuard<'a, SessionInner>);
+
+impl Deref for SessionEntries<'_> {
+    type Target = SessionState;
+
+    fn deref(&self) -> &SessionState {
+        &self.0.state
+    }
+}
+
+impl std::fmt::Debug for SessionEntries<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.0.state.keys().map(|k| (k, ".."))).finish()
+    }
+}
+
+/// Extracts the request's [`Session`]; never fails.
+impl FromRequest for Session {
+    type Error = Infallible;
+    type Future = ExtractSession;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ExtractSession(Some(Self::from_extensions(&mut req.extensions_mut())))
+    }
+}
+
+/// The future returned when a [`Session`] is extracted.
+#[derive(Debug)]
+pub struct ExtractSession(Option<Session>);
+
+impl Future for ExtractSession {
+    type Output = Result<Session, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
+        Poll::Ready(Ok(self.0.take().unwrap_or_default()))
+    }
+}
+
+macro_rules! session_error {
+    ($(#[$doc:meta])* $name:ident, $verb:literal) => {
+        $(#[$doc])*
+        ///
+        /// As a handler error it becomes an opaque `500 Internal Server Error`.
+        #[derive(Debug, thiserror::Error)]
+        #[error("failed to {} the session value under key `{key}` as `{type_name}`", $verb)]
+        pub struct $name {
+            key: String,
+            type_name: &'static str,
+            #[source]
+            source: serde_json::Error,
+        }
+
+        impl $name {
+            fn new<T>(key: &str, source: serde_json::Error) -> Self {
+                Self { key: key.to_owned(), type_name: std::any::type_name::<T>(), source }
+            }
+
+            /// The session key involved.
+            pub fn key(&self) -> &str {
+                &self.key
+            }
+        }
+
+        impl ResponseError for $name {
+            fn error_response(&self) -> HttpResponse<BoxBody> {
+                HttpResponse::InternalServerError().finish()
+            }
+        }
+    };
+}
+
+session_error!(
+    /// A session value could not be deserialized as the requested type.
+    SessionGetError,
+    "deserialize"
+);
+session_error!(
+    /// A value could not be serialized into the session.
+    SessionInsertError,
+    "serialize"
+);
+
+/// [`Session::update`] or [`Session::update_or`] failed.
+///
+/// As a handler error it becomes an opaque `500 Internal Server Error`.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionUpdateError {
+    /// The current value did not deserialize.
+    #[error(transparent)]
+    Get(#[from] SessionGetError),
+    /// The new value did not serialize.
+    #[error(transparent)]
+    Insert(#[from] SessionInsertError),
+}
+
+impl ResponseError for SessionUpdateError {
+    fn error_response(&self) -> HttpResponse<BoxBody> {
+        HttpResponse::InternalServerError().finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn session_is_send_and_sync() {
+        assert_send_sync::<Session>();
+    }
+
+    #[test]
+    fn changes_track_touched_keys() {
+        let session = Session::new();
+        session.inner().state.insert("kept".into(), json!(1));
+        session.insert("a", 1).unwrap();
+        session.insert("b", 2).unwrap();
+        assert_eq!(session.remove("b"), Some(json!(2)));
+        assert_eq!(session.remove("missing"), None);
+        let mut ext = Extensions::new();
+        ext.insert(session.clone());
+        let (status, changes) = Session::take_changes(&ext);
+        assert_eq!(status, SessionStatus::Changed);
+        assert!(!changes.is_cleared());
+        let changed: Vec<_> = changes.changed().collect();
+        assert_eq!(changed, vec![("a", Some(&json!(1))), ("b", None)]);
+    }
+
+    #[test]
+    fn update_marks_the_session_changed() {
+        let session = Session::new();
+        session.inner().state.insert("n".into(), json!(1));
+        session.update("n", |n: u32| n + 1).unwrap();
+        assert_eq!(session.status(), SessionStatus::Changed);
+        assert_eq!(session.get::<u32>("n").unwrap(), Some(2));
+        session.update_or("m", 10_u32, |n| n + 1).unwrap();
+        session.update_or("m", 10_u32, |n| n + 1).unwrap();
+        assert_eq!(session.get::<u32>("m").unwrap(), Some(11));
+    }
+
+    #[test]
+    fn purge_wins_over_later_changes() {
+        let session = Session::new();
+        session.insert("a", 1).unwrap();
+        session.purge();
+        session.insert("b", 2).unwrap();
+        session.renew();
+        assert_eq!(session.status(), SessionStatus::Purged);
+        assert!(session.entries().is_empty());
+    }
+
+    #[test]
+    fn renew_stays_renewed_through_changes() {
+        let session = Session::new();
+        session.renew();
+        session.insert("a", 1).unwrap();
+        assert_eq!(session.status(), SessionStatus::Renewed);
+    }
+
+    #[test]
+    fn errors_name_the_key_and_type() {
+        let session = Session::new();
+        session.insert("n", "text").unwrap();
+        let err = session.get::<u32>("n").unwrap_err();
+        assert_eq!(err.key(), "n");
+        assert!(err.to_string().contains("`u32`"), "{err}");
+        assert_eq!(session.remove_as::<u32>("n"), Some(Err(json!("text"))));
+    }
+}

@@ -1,0 +1,106 @@
+//! Sessions for Actix Web: typed, secure by default, on cookie, in-memory or Redis stores.
+//!
+//! HTTP is stateless; a *session* lets the server remember a client between requests: who is
+//! logged in, what is in the cart, a message to flash on the next page. The client holds a
+//! cookie with a *session key*; the server keeps the *session state* (a map of JSON values)
+//! in a [store](storage), or, with the cookie store, inside the cookie itself.
+//!
+//! # Quick start
+//! ```no_run
+//! use actix_web::{cookie::Key, web, App, HttpServer, Responder};
+//! use session::{storage::MemorySessionStore, Session, SessionMiddleware};
+//!
+//! async fn visit(session: Session) -> actix_web::Result<impl Responder> {
+//!     let visits = session.get::<u32>("visits")?.unwrap_or(0) + 1;
+//!     session.insert("visits", visits)?;
+//!     Ok(format!("visit number {visits}"))
+//! }
+//!
+//! #[actix_web::main]
+//! async fn main() -> std::io::Result<()> {
+//!     // One store for all workers; in production load a fixed 64-byte key instead.
+//!     let store = MemorySessionStore::new();
+//!     let key = Key::generate();
+//!     HttpServer::new(move || {
+//!         App::new()
+//!             .wrap(SessionMiddleware::new(store.clone(), key.clone()))
+//!             .route("/", web::get().to(visit))
+//!     })
+//!     .bind(("127.0.0.1", 8080))?
+//!     .run()
+//!     .await
+//! }
+//! ```
+//!
+//! # Choosing a store
+//! - [`MemorySessionStore`](storage::MemorySessionStore) (feature `memory-session`, default):
+//!   no set-up, fastest, sessions end with the process and are not shared between machines.
+//! - [`CookieSessionStore`](storage::CookieSessionStore) (feature `cookie-session`, default):
+//!   no server state at all; the state must fit in 4 KiB and a copied cookie cannot be revoked
+//!   before its TTL ends.
+//! - `RedisSessionStore` (feature `redis-session`): shared by every instance, survives
+//!   restarts, standalone Redis or Redis Cluster.
+//!
+//! # Defaults
+//! Secure by default and compatible with actix-session 0.11: cookie `id`; `Secure`,
+//! `HttpOnly`, `SameSite=Lax`, path `/`, no domain; encrypted (`Private`) content; a browser
+//! session whose server-side state expires after one idle day; TTL extended when the state
+//! changes. See [`config`] and [`SessionMiddlewareBuilder`].
+//!
+//! Behaviour you can rely on:
+//! - Nothing is stored and no cookie is sent for a session that stays empty.
+//! - Cookies that fail verification, and keys the store does not know, give a fresh empty
+//!   session: never an error, never a client-chosen key.
+//! - Store failures give an opaque `500` with an empty body; the cause goes to `tracing`.
+//! - A handler answering `5xx` has its session changes discarded.
+//! - [`Session::renew`] moves the state to a new key and invalidates the old one.
+//!
+//! # Coming from actix-session 0.11
+//! Replace `actix_session::` with `session::`. Differences, each a fix:
+//! - [`Session::update`] and [`Session::update_or`] changes are saved on a loaded session.
+//! - [`Session`] is `Send + Sync`; [`Session::entries`] is a locked view of a
+//!   `serde_json::Map`, and [`Session::remove`] returns the JSON value.
+//! - [`Session::purge`] sends a removal cookie even when the request's cookie was invalid.
+//! - The cookie store enforces its TTL server-side and refuses state that does not fit in a
+//!   cookie.
+//!
+//! Custom stores implement the same five methods, with these changes: the state type is
+//! [`storage::SessionState`] (a JSON map instead of strings); error causes are
+//! [`storage::BoxError`] (an `anyhow::Error` converts with `.into()`); `update_ttl` returns
+//! [`storage::UpdateError`] and `delete` returns [`storage::DeleteError`]; `update` of a
+//! key that no longer exists must return [`storage::UpdateError::NotFound`] instead of
+//! creating it. Override [`SessionStore::update_changes`](storage::SessionStore::update_changes)
+//! to write only what changed.
+//!
+//! # Testing your own store
+//! With the `test-helpers` feature, `test_helpers::acceptance_test_suite` runs the
+//! conformance suite every store in this crate passes.
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod clock;
+pub mod config;
+mod cookie_codec;
+mod handle;
+mod middleware;
+mod session_ext;
+pub mod storage;
+#[cfg(feature = "test-helpers")]
+pub mod test_helpers;
+
+pub use self::{
+    clock::Clock,
+    handle::{
+        ExtractSession, Session, SessionEntries, SessionGetError, SessionInsertError,
+        SessionStatus, SessionUpdateError,
+    },
+    middleware::{InnerSessionMiddleware, SessionMiddleware},
+    session_ext::SessionExt,
+};
+
+pub use self::config::{CookieContentSecurity, SessionMiddlewareBuilder};
+#[allow(deprecated)]
+pub use self::config::SessionLength;
+
+#[cfg(feature = "macros")]
+pub use session_macros::session;

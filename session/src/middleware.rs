@@ -1,0 +1,439 @@
+//! [`SessionMiddleware`]: loads the session before the handler, saves it after.
+
+use std::{
+    future::{Future, Ready, ready},
+    pin::Pin,
+    rc::Rc,
+    sync::Arc,
+};
+
+use actix_web::{
+    HttpMessage as _, HttpResponse,
+    body::MessageBody,
+    cookie::{Cookie, Key},
+    dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready},
+    http::header::{self, HeaderValue},
+};
+
+use crate::{
+    Session, SessionStatus,
+    config::{Configuration, CookieConfiguration, SessionMiddlewareBuilder, TtlExtensionPolicy},
+    storage::{LoadError, SessionChanges, SessionKey, SessionStore, UpdateError},
+};
+
+/// The largest `name=value` we send: browsers drop bigger cookies silently.
+const MAX_COOKIE_PAIR_LEN: usize = 4096;
+
+/// The session middleware: wrap an `App` or scope in it to get [`Session`]s.
+///
+/// It reads the session cookie, loads the state from the store, hands the handler a
+/// [`Session`], and after the handler answers saves what changed and (re)sends the cookie.
+///
+/// ```no_run
+/// use actix_web::{cookie::Key, web, App, HttpServer};
+/// use session::{storage::MemorySessionStore, Session, SessionMiddleware};
+///
+/// # async fn run() -> std::io::Result<()> {
+/// let store = MemorySessionStore::new();
+/// let key = Key::generate(); // in production: load a fixed 64-byte key
+/// HttpServer::new(move || {
+///     App::new()
+///         .wrap(SessionMiddleware::new(store.clone(), key.clone()))
+///         .route("/", web::get().to(|session: Session| async move {
+///             let n = session.get::<u32>("n").ok().flatten().unwrap_or(0);
+///             let _ = session.insert("n", n + 1);
+///             n.to_string()
+///         }))
+/// })
+/// .bind(("127.0.0.1", 8080))?
+/// .run()
+/// .await
+/// # }
+/// ```
+///
+/// Failures are opaque: when the store fails the client gets a `500` with an empty body and
+/// the cause is logged with `tracing`. Cookies that do not verify (tampered, truncated, under
+/// another key, oversized, not UTF-8) and keys the store does not know give a fresh, empty
+/// session.
+pub struct SessionMiddleware<Store: SessionStore> {
+    store: Arc<Store>,
+    configuration: Arc<Configuration>,
+}
+
+impl<Store: SessionStore> Clone for SessionMiddleware<Store> {
+    fn clone(&self) -> Self {
+        Self {
+            store: Arc::clone(&self.store),
+            configuration: Arc::clone(&self.configuration),
+        }
+    }
+}
+
+impl<Store: SessionStore> std::fmt::Debug for SessionMiddleware<Store> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionMiddleware")
+            .field("configuration", &self.configuration)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<Store: SessionStore> SessionMiddleware<Store> {
+    /// The middleware with all defaults, over `store`, protecting cookies with `key`.
+    pub fn new(store: Store, key: Key) -> Self {
+        Self::builder(store, key).build()
+    }
+
+    /// Configures a middleware over `store`, protecting cookies with `key`.
+    pub fn builder(store: Store, key: Key) -> SessionMiddlewareBuilder<Store> {
+        SessionMiddlewareBuilder::new(store, key)
+    }
+
+    pub(crate) fn from_parts(store: Store, configuration: Configuration) -> Self {
+        Self {
+            store: Arc::new(store),
+            configuration: Arc::new(configuration),
+        }
+    }
+}
+
+impl<S, B, Store> Transform<S, ServiceRequest> for SessionMiddleware<Store>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    S::Future: 'static,
+    B: MessageBody + 'static,
+    Store: SessionStore + 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = actix_web::Error;
+    type Transform = InnerSessionMiddleware<S, Store>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(InnerSessionMiddleware {
+            service: Rc::new(service),
+            store: Arc::clone(&self.store),
+            configuration: Arc::clone(&self.configuration),
+        }))
+    }
+}
+
+/// The per-worker service behind [`SessionMiddleware`].
+#[doc(hidden)]
+pub struct InnerSessionMiddleware<S, Store: SessionStore> {
+    service: Rc<S>,
+    store: Arc<Store>,
+    configuration: Arc<Configuration>,
+}
+
+impl<S, B, Store> Service<ServiceRequest> for InnerSessionMiddleware<S, Store>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    S::Future: 'static,
+    Store: SessionStore + 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>>>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let service = Rc::clone(&self.service);
+        let store = Arc::clone(&self.store);
+        let configuration = Arc::clone(&self.configuration);
+
+        Box::pin(async move {
+            let cookie = read_session_cookie(&req, &configuration.cookie);
+            let loaded = load(store.as_ref(), cookie.key).await?;
+            if let Some(state) = loaded.state {
+                Session::attach(&req, state);
+            }
+
+            let mut res = service.call(req).await?;
+
+            if res.status().is_server_error() {
+                tracing::debug!("the handler answered 5xx: session changes are not saved");
+                return Ok(res);
+            }
+            let (status, changes) = Session::take_changes(&res.request().extensions());
+            let outcome = persist(
+                store.as_ref(),
+                &configuration,
+                loaded.key,
+                status,
+                changes,
+                cookie.present,
+                cookie.needs_reissue,
+            )
+            .await?;
+            apply_outcome(&mut res, &configuration.cookie, outcome, cookie.present)?;
+            Ok(res)
+        })
+    }
+}
+
+/// What the request's cookies told us about its session.
+struct SessionCookie {
+    /// The verified session key, if any cookie verified.
+    key: Option<SessionKey>,
+    /// Whether the request carried any cookie with the session's name, valid or not.
+    present: bool,
+    /// Whether the valid cookie verified only under a fallback key.
+    needs_reissue: bool,
+}
+
+/// Finds the session cookie. Every cookie carrying the session's name (matched as sent, not
+/// percent-decoded) is verified, in any order; the first that verifies wins.
+fn read_session_cookie(req: &ServiceRequest, config: &CookieConfiguration) -> SessionCookie {
+    let mut found = SessionCookie {
+        key: None,
+        present: false,
+        needs_reissue: false,
+    };
+    let candidates = req
+        .headers()
+        .get_all(header::COOKIE)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|header| header.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(|(name, _)| *name == config.name);
+    for (_, value) in candidates {
+        found.present = true;
+        let Some(opened) = config.codec.open(&config.name, value.trim_matches('"')) else {
+            continue;
+        };
+        match SessionKey::try_from(opened.value) {
+            Ok(key) => {
+                found.key = Some(key);
+                found.needs_reissue = opened.needs_reissue;
+                break;
+            }
+            Err(err) => tracing::warn!(error = %err, "ignoring an invalid session key"),
+        }
+    }
+    if found.present && found.key.is_none() {
+        tracing::warn!("the session cookie failed verification; starting a fresh session");
+    }
+    found
+}
+
+/// A loaded session: its key and state, or neither for a fresh one.
+struct Loaded {
+    key: Option<SessionKey>,
+    state: Option<crate::storage::SessionState>,
+}
+
+async fn load<Store: SessionStore>(
+    store: &Store,
+    key: Option<SessionKey>,
+) -> Result<Loaded, actix_web::Error> {
+    let fresh = Loaded {
+        key: None,
+        state: None,
+    };
+    let Some(key) = key else {
+        return Ok(fresh);
+    };
+    match store.load(&key).await {
+        Ok(Some(state)) => Ok(Loaded {
+            key: Some(key),
+            state: Some(state),
+        }),
+        Ok(None) => {
+            tracing::debug!("unknown or expired session key; starting a fresh session");
+            Ok(fresh)
+        }
+        Err(LoadError::Deserialization(err)) => {
+            tracing::warn!(error = %err, "undecodable session record; starting a fresh session");
+            Ok(fresh)
+        }
+        Err(err) => Err(store_failure("load", &err)),
+    }
+}
+
+/// What the response must say about the session cookie.
+enum CookieOutcome {
+    Nothing,
+    Set(SessionKey),
+    Remove,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn persist<Store: SessionStore>(
+    store: &Store,
+    configuration: &Configuration,
+    key: Option<SessionKey>,
+    status: SessionStatus,
+    changes: SessionChanges,
+    cookie_present: bool,
+    needs_reissue: bool,
+) -> Result<CookieOutcome, actix_web::Error> {
+    let ttl = &configuration.state_ttl;
+    let Some(key) = key else {
+        // A fresh session: store it only if it holds something.
+        return Ok(match status {
+            SessionStatus::Purged if cookie_present => CookieOutcome::Remove,
+            SessionStatus::Changed | SessionStatus::Renewed if !changes.state().is_empty() => {
+                let key = store
+                    .save(changes.into_state(), ttl)
+                    .await
+                    .map_err(|err| store_failure("save", &err))?;
+                CookieOutcome::Set(key)
+            }
+            _ => CookieOutcome::Nothing,
+        });
+    };
+    match status {
+        SessionStatus::Changed => match store.update_changes(key, changes, ttl).await {
+            Ok(key) => Ok(CookieOutcome::Set(key)),
+            Err(UpdateError::NotFound) => {
+                tracing::info!("the session ended while the request ran; its changes are dropped");
+                Ok(CookieOutcome::Remove)
+            }
+            Err(err) => Err(store_failure("update", &err)),
+        },
+        SessionStatus::Purged => {
+            store
+                .delete(&key)
+                .await
+                .map_err(|err| store_failure("delete", &err))?;
+            Ok(CookieOutcome::Remove)
+        }
+        SessionStatus::Renewed => {
+            // Save under the new key first, so that a failure leaves the old session intact.
+            let state = changes.into_state();
+            let new_key = if state.is_empty() {
+                None
+            } else {
+                Some(
+                    store
+                        .save(state, ttl)
+                        .await
+                        .map_err(|err| store_failure("save", &err))?,
+                )
+            };
+            store
+                .delete(&key)
+                .await
+                .map_err(|err| store_failure("delete", &err))?;
+            Ok(new_key.map_or(CookieOutcome::Remove, CookieOutcome::Set))
+        }
+        SessionStatus::Unchanged => {
+            let refresh = configuration.ttl_extension_policy == TtlExtensionPolicy::OnEveryRequest;
+            if !refresh && !needs_reissue {
+                return Ok(CookieOutcome::Nothing);
+            }
+            let original = key.clone();
+            match store.refresh(key, changes.state(), ttl).await {
+                Ok(key) if needs_reissue || key != original || configuration.cookie.max_age.is_some() => {
+                    Ok(CookieOutcome::Set(key))
+                }
+                Ok(_) => Ok(CookieOutcome::Nothing),
+                Err(UpdateError::NotFound) => Ok(CookieOutcome::Remove),
+                Err(err) => Err(store_failure("refresh", &err)),
+            }
+        }
+    }
+}
+
+fn apply_outcome<B>(
+    res: &mut ServiceResponse<B>,
+    config: &CookieConfiguration,
+    outcome: CookieOutcome,
+    cookie_present: bool,
+) -> Result<(), actix_web::Error> {
+    let set_cookie = match outcome {
+        CookieOutcome::Nothing => None,
+        CookieOutcome::Set(key) => Some(session_cookie(config, key)?),
+        CookieOutcome::Remove => Some(removal_cookie(config)?),
+    };
+    let headers = res.headers_mut();
+    if let Some(value) = set_cookie {
+        headers.append(header::SET_COOKIE, value);
+    }
+    if cookie_present || headers.contains_key(header::SET_COOKIE) {
+        add_vary_cookie(headers);
+    }
+    Ok(())
+}
+
+/// Adds `Cookie` to `Vary` unless it is there already: the response depends on the cookie.
+fn add_vary_cookie(headers: &mut header::HeaderMap) {
+    let already = headers
+        .get_all(header::VARY)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|item| item.trim().eq_ignore_ascii_case("cookie") || item.trim() == "*");
+    if !already {
+        headers.append(header::VARY, HeaderValue::from_static("Cookie"));
+    }
+}
+
+fn base_cookie(config: &CookieConfiguration, value: String) -> Cookie<'static> {
+    let mut cookie = Cookie::new(config.name.clone(), value);
+    cookie.set_secure(config.secure);
+    cookie.set_http_only(config.http_only);
+    cookie.set_same_site(config.same_site);
+    cookie.set_path(config.path.clone());
+    if let Some(domain) = &config.domain {
+        cookie.set_domain(domain.clone());
+    }
+    cookie
+}
+
+fn session_cookie(
+    config: &CookieConfiguration,
+    key: SessionKey,
+) -> Result<HeaderValue, actix_web::Error> {
+    let mut cookie = config.codec.seal(base_cookie(config, key.into()));
+    if let Some(max_age) = config.max_age {
+        cookie.set_max_age(max_age);
+    }
+    let encoded = cookie.encoded().to_string();
+    let pair_len = encoded.split(';').next().map_or(0, str::len);
+    if pair_len > MAX_COOKIE_PAIR_LEN {
+        tracing::error!(
+            bytes = pair_len,
+            limit = MAX_COOKIE_PAIR_LEN,
+            "the session cookie would exceed what browsers keep; store less in the session or \
+             use a server-side store"
+        );
+        return Err(opaque_500());
+    }
+    header_value(&encoded)
+}
+
+fn removal_cookie(config: &CookieConfiguration) -> Result<HeaderValue, actix_web::Error> {
+    let mut cookie = base_cookie(config, String::new());
+    cookie.make_removal();
+    header_value(&cookie.to_string())
+}
+
+fn header_value(cookie: &str) -> Result<HeaderValue, actix_web::Error> {
+    HeaderValue::from_str(cookie).map_err(|err| {
+        tracing::error!(error = %err, "the session cookie is not a valid header value");
+        opaque_500()
+    })
+}
+
+/// Logs a store failure with its cause and returns the opaque error the client sees.
+fn store_failure(operation: &'static str, err: &dyn std::error::Error) -> actix_web::Error {
+    let mut causes = Vec::new();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        causes.push(cause.to_string());
+        source = cause.source();
+    }
+    tracing::error!(operation, error = %err, causes = ?causes, "the session store failed");
+    opaque_500()
+}
+
+/// An error whose response is a bare `500 Internal Server Error` with an empty body.
+fn opaque_500() -> actix_web::Error {
+    actix_web::error::InternalError::from_response(
+        "session middleware failure",
+        HttpResponse::InternalServerError().finish(),
+    )
+    .into()
+}

@@ -1,0 +1,340 @@
+use std::{
+    collections::{HashMap, hash_map::Entry},
+    hash::{BuildHasher, RandomState},
+    sync::{
+        Arc, Mutex, MutexGuard,
+        atomic::{AtomicI64, Ordering},
+    },
+};
+
+use actix_web::cookie::time::{Duration, OffsetDateTime};
+
+use super::{
+    LoadError, SaveError, SessionChanges, SessionKey, SessionState, SessionStore, UpdateError,
+    generate_session_key, interface::DeleteError,
+};
+use crate::Clock;
+
+/// How many independently locked parts the map is split into, so that workers rarely wait
+/// for each other.
+const DEFAULT_SHARDS: usize = 16;
+/// How often, at most, a write sweeps expired sessions out of the map.
+const DEFAULT_SWEEP_INTERVAL: Duration = Duration::seconds(30);
+/// How many fresh keys `save` tries before it reports a collision as an error.
+const KEY_ATTEMPTS: usize = 4;
+
+/// An in-process session store: the embedded default.
+///
+/// - Clones share one map, so a store created once and cloned into the `HttpServer` factory
+///   serves all actix workers.
+/// - TTLs are enforced on every read; expired sessions are swept out by writes (at most once
+///   per [sweep interval](MemorySessionStoreBuilder::sweep_interval)), so memory holds the live
+///   set, not the history.
+/// - Updates write only what the request changed, and never re-create a session that was
+///   deleted or expired while the request ran.
+///
+/// Sessions do not survive a restart and are not shared between machines: use Redis for that.
+///
+/// ```no_run
+/// use actix_web::{cookie::Key, App, HttpServer};
+/// use session::{storage::MemorySessionStore, SessionMiddleware};
+///
+/// # async fn run() -> std::io::Result<()> {
+/// let store = MemorySessionStore::new();
+/// let key = Key::generate();
+/// HttpServer::new(move || {
+///     App::new().wrap(SessionMiddleware::new(store.clone(), key.clone()))
+/// })
+/// .bind(("127.0.0.1", 8080))?
+/// .run()
+/// .await
+/// # }
+/// ```
+#[derive(Clone, Default)]
+pub struct MemorySessionStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    shards: Box<[Mutex<HashMap<String, Record>>]>,
+    hasher: RandomState,
+    clock: Clock,
+    sweep_interval: Duration,
+    /// Unix seconds of the last sweep.
+    last_sweep: AtomicI64,
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        MemorySessionStoreBuilder::default().into_inner()
+    }
+}
+
+/// One stored session: the state in a small envelope of timestamps.
+struct Record {
+    state: SessionState,
+    created_at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+}
+
+impl Record {
+    fn is_live(&self, now: OffsetDateTime) -> bool {
+        self.expires_at > now
+    }
+}
+
+/// Configures a [`MemorySessionStore`].
+///
+/// ```
+/// use actix_web::cookie::time::Duration;
+/// use session::storage::MemorySessionStore;
+///
+/// let store = MemorySessionStore::builder()
+///     .sweep_interval(Duration::seconds(10))
+///     .build();
+/// assert!(store.is_empty());
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct MemorySessionStoreBuilder {
+    clock: Clock,
+    sweep_interval: Duration,
+    shards: usize,
+}
+
+impl Default for MemorySessionStoreBuilder {
+    fn default() -> Self {
+        Self {
+            clock: Clock::system(),
+            sweep_interval: DEFAULT_SWEEP_INTERVAL,
+            shards: DEFAULT_SHARDS,
+        }
+    }
+}
+
+impl MemorySessionStoreBuilder {
+    /// The clock that decides expiry (default: the system clock).
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// How often, at most, expired sessions are swept out (default: 30 seconds). Expired
+    /// sessions are never served in between: reads check the TTL themselves.
+    pub fn sweep_interval(mut self, interval: Duration) -> Self {
+        self.sweep_interval = interval;
+        self
+    }
+
+    /// Builds the store.
+    pub fn build(self) -> MemorySessionStore {
+        MemorySessionStore {
+            inner: Arc::new(self.into_inner()),
+        }
+    }
+
+    fn into_inner(self) -> Inner {
+        let shards = (0..self.shards.max(1))
+            .map(|_| Mutex::new(HashMap::new()))
+            .collect();
+        Inner {
+            shards,
+            hasher: RandomState::new(),
+            last_sweep: AtomicI64::new(self.clock.now().unix_timestamp()),
+            clock: self.clock,
+            sweep_interval: self.sweep_interval,
+        }
+    }
+}
+
+impl MemorySessionStore {
+    /// A store on the system clock with the default sweep interval.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Configures a store.
+    pub fn builder() -> MemorySessionStoreBuilder {
+        MemorySessionStoreBuilder::default()
+    }
+
+    /// How many sessions the map holds, including expired ones not yet swept.
+    pub fn len(&self) -> usize {
+        self.inner.shards.iter().map(|shard| lock(shard).len()).sum()
+    }
+
+    /// Whether the map holds no session at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Removes every expired session now and returns how many were removed.
+    pub fn remove_expired(&self) -> usize {
+        let now = self.inner.clock.now();
+        self.inner
+            .last_sweep
+            .store(now.unix_timestamp(), Ordering::Relaxed);
+        self.inner
+            .shards
+            .iter()
+            .map(|shard| {
+                let mut map = lock(shard);
+                let before = map.len();
+                map.retain(|_, record| record.is_live(now));
+                before - map.len()
+            })
+            .sum()
+    }
+
+    fn shard(&self, key: &str) -> MutexGuard<'_, HashMap<String, Record>> {
+        let shards = &self.inner.shards;
+        // The modulo keeps the index below `shards.len()`, so the cast cannot truncate it.
+        #[allow(clippy::cast_possible_truncation)]
+        let index = (self.inner.hasher.hash_one(key) % shards.len() as u64) as usize;
+        lock(&shards[index])
+    }
+
+    /// Sweeps expired sessions if the sweep interval has passed since the last sweep.
+    fn sweep_if_due(&self, now: OffsetDateTime) {
+        let last = self.inner.last_sweep.load(Ordering::Relaxed);
+        let now_s = now.unix_timestamp();
+        if now_s - last >= self.inner.sweep_interval.whole_seconds()
+            && self
+                .inner
+                .last_sweep
+                .compare_exchange(last, now_s, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            let removed = self.remove_expired();
+            tracing::trace!(removed, "swept expired sessions from the memory store");
+        }
+    }
+
+    /// Runs `change` on the live record under `key`, or reports that there is none.
+    fn with_live_record<T>(
+        &self,
+        key: &SessionKey,
+        change: impl FnOnce(&mut Record, OffsetDateTime) -> T,
+    ) -> Result<T, UpdateError> {
+        let now = self.inner.clock.now();
+        let mut shard = self.shard(key.as_ref());
+        match shard.get_mut(key.as_ref()) {
+            Some(record) if record.is_live(now) => Ok(change(record, now)),
+            Some(_) => {
+                shard.remove(key.as_ref());
+                Err(UpdateError::NotFound)
+            }
+            None => Err(UpdateError::NotFound),
+        }
+    }
+}
+
+impl std::fmt::Debug for MemorySessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemorySessionStore")
+            .field("sessions", &self.len())
+            .field("clock", &self.inner.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Locks a shard, recovering the map if another thread panicked while holding it: every
+/// operation leaves the map consistent, so a poisoned lock carries no half-written record.
+fn lock(shard: &Mutex<HashMap<String, Record>>) -> MutexGuard<'_, HashMap<String, Record>> {
+    shard.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl SessionStore for MemorySessionStore {
+    async fn load(&self, session_key: &SessionKey) -> Result<Option<SessionState>, LoadError> {
+        let now = self.inner.clock.now();
+        let mut shard = self.shard(session_key.as_ref());
+        match shard.get(session_key.as_ref()) {
+            Some(record) if record.is_live(now) => Ok(Some(record.state.clone())),
+            Some(_) => {
+                shard.remove(session_key.as_ref());
+                Ok(None)
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn save(&self, state: SessionState, ttl: &Duration) -> Result<SessionKey, SaveError> {
+        let now = self.inner.clock.now();
+        self.sweep_if_due(now);
+        let record = Record {
+            state,
+            created_at: now,
+            expires_at: now + *ttl,
+        };
+        for _ in 0..KEY_ATTEMPTS {
+            let key = generate_session_key();
+            if let Entry::Vacant(slot) = self.shard(key.as_ref()).entry(key.as_ref().to_owned()) {
+                slot.insert(record);
+                return Ok(key);
+            }
+            tracing::warn!("session key collision in the memory store; generating another key");
+        }
+        Err(SaveError::Other(
+            "could not find a free session key after several attempts".into(),
+        ))
+    }
+
+    async fn update(
+        &self,
+        session_key: SessionKey,
+        state: SessionState,
+        ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        self.with_live_record(&session_key, |record, now| {
+            record.state = state;
+            record.expires_at = now + *ttl;
+        })?;
+        Ok(session_key)
+    }
+
+    async fn update_changes(
+        &self,
+        session_key: SessionKey,
+        changes: SessionChanges,
+        ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        self.with_live_record(&session_key, |record, now| {
+            record.expires_at = now + *ttl;
+            if changes.is_cleared() {
+                record.state = changes.into_state();
+                return;
+            }
+            for (key, value) in changes.changed() {
+                match value {
+                    Some(value) => {
+                        record.state.insert(key.to_owned(), value.clone());
+                    }
+                    None => {
+                        record.state.remove(key);
+                    }
+                }
+            }
+        })?;
+        Ok(session_key)
+    }
+
+    async fn update_ttl(&self, session_key: &SessionKey, ttl: &Duration) -> Result<(), UpdateError> {
+        self.with_live_record(session_key, |record, now| record.expires_at = now + *ttl)
+    }
+
+    async fn delete(&self, session_key: &SessionKey) -> Result<(), DeleteError> {
+        self.shard(session_key.as_ref()).remove(session_key.as_ref());
+        Ok(())
+    }
+}
+
+impl MemorySessionStore {
+    /// When the session under `key` was created, if it is live.
+    pub fn created_at(&self, key: &SessionKey) -> Option<OffsetDateTime> {
+        let now = self.inner.clock.now();
+        self.shard(key.as_ref())
+            .get(key.as_ref())
+            .filter(|record| record.is_live(now))
+            .map(|record| record.created_at)
+    }
+}

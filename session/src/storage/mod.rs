@@ -1,0 +1,32 @@
+//! Pluggable storage backends for session state.
+//!
+//! The middleware talks to a backend through the [`SessionStore`] trait. This crate ships:
+//!
+//! | store | where the state lives | survives restarts | shared by machines | invalidation on logout |
+//! |---|---|---|---|---|
+//! | [`CookieSessionStore`] | in the cookie itself (encrypted or signed) | yes | yes | no (a copied cookie stays valid until it expires) |
+//! | [`MemorySessionStore`] | in this process | no | no | yes |
+//! | `RedisSessionStore` (feature `redis-session`) | Redis / Redis Cluster | yes | yes | yes |
+
+mod interface;
+mod key_generation;
+mod session_key;
+
+#[cfg(feature = "cookie-session")]
+mod cookie;
+#[cfg(feature = "memory-session")]
+mod memory;
+
+pub use self::{
+    interface::{
+        BoxError, DeleteError, LoadError, SaveError, SessionChanges, SessionState, SessionStore,
+        UpdateError,
+    },
+    key_generation::generate_session_key,
+    session_key::{InvalidSessionKeyError, SessionKey},
+};
+
+#[cfg(feature = "cookie-session")]
+pub use self::cookie::CookieSessionStore;
+#[cfg(feature = "memory-session")]
+pub use self::memory::{MemorySessionStore, MemorySessionStoreBuilder};

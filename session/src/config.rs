@@ -129,7 +129,9 @@ pub enum CookieContentSecurity {
 }
 
 /// The seed-era way to choose a lifecycle, kept for old code; use [`SessionLifecycle`].
-#[deprecated(note = "use `SessionMiddlewareBuilder::session_lifecycle` with `BrowserSession` or `PersistentSession`")]
+#[deprecated(
+    note = "use `SessionMiddlewareBuilder::session_lifecycle` with `BrowserSession` or `PersistentSession`"
+)]
 #[derive(Debug, Clone)]
 pub enum SessionLength {
     /// A browser session; `state_ttl` defaults to one day.
@@ -157,6 +159,10 @@ impl From<SessionLength> for SessionLifecycle {
         }
     }
 }
+
+/// How many fallback keys a middleware keeps: each one costs a verification attempt on every
+/// cookie that fails under the current key.
+pub const MAX_FALLBACK_KEYS: usize = 4;
 
 pub(crate) const fn default_ttl() -> Duration {
     Duration::days(1)
@@ -200,6 +206,7 @@ pub(crate) struct CookieConfiguration {
 pub struct SessionMiddlewareBuilder<Store: SessionStore> {
     store: Store,
     key: Key,
+    fallback_keys: Vec<Key>,
     cookie_name: String,
     cookie_secure: bool,
     cookie_http_only: bool,
@@ -215,6 +222,7 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
         Self {
             store,
             key,
+            fallback_keys: Vec::new(),
             cookie_name: "id".to_owned(),
             cookie_secure: true,
             cookie_http_only: true,
@@ -281,6 +289,24 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
         self.session_lifecycle(length)
     }
 
+    /// Older keys whose cookies are still accepted during a key rotation (default: none).
+    ///
+    /// A cookie that verifies only under a fallback key is accepted and re-issued under the
+    /// current key in the same response; cookies under any other key give a fresh session.
+    /// At most [`MAX_FALLBACK_KEYS`] are kept: the rest are ignored with a warning.
+    pub fn fallback_keys(mut self, keys: impl IntoIterator<Item = Key>) -> Self {
+        self.fallback_keys = keys.into_iter().collect();
+        if self.fallback_keys.len() > MAX_FALLBACK_KEYS {
+            tracing::warn!(
+                given = self.fallback_keys.len(),
+                kept = MAX_FALLBACK_KEYS,
+                "too many fallback keys; only the first ones are kept"
+            );
+            self.fallback_keys.truncate(MAX_FALLBACK_KEYS);
+        }
+        self
+    }
+
     /// Builds the middleware.
     pub fn build(self) -> SessionMiddleware<Store> {
         let (state_ttl, max_age, ttl_extension_policy) = match self.lifecycle {
@@ -295,7 +321,7 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
         };
         let configuration = Configuration {
             cookie: CookieConfiguration {
-                codec: CookieCodec::new(self.key, Vec::new(), self.content_security),
+                codec: CookieCodec::new(self.key, self.fallback_keys, self.content_security),
                 name: self.cookie_name,
                 secure: self.cookie_secure,
                 http_only: self.cookie_http_only,

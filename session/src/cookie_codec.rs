@@ -120,7 +120,10 @@ mod tests {
 
     #[test]
     fn fallback_keys_open_and_ask_for_reissue() {
-        for security in [CookieContentSecurity::Private, CookieContentSecurity::Signed] {
+        for security in [
+            CookieContentSecurity::Private,
+            CookieContentSecurity::Signed,
+        ] {
             let (old_key, old) = codec(security);
             let sealed = old.seal(Cookie::new("id", "v"));
             let rotated = CookieCodec::new(Key::generate(), vec![old_key], security);

@@ -11,7 +11,8 @@ use std::{
 };
 
 use actix_web::{
-    FromRequest, HttpMessage as _, HttpRequest, HttpResponse, ResponseError, body::BoxBody,
+    FromRequest, HttpMessage as _, HttpRequest, HttpResponse, ResponseError,
+    body::BoxBody,
     dev::{Extensions, Payload, ServiceRequest},
 };
 use serde::{Serialize, de::DeserializeOwned};
@@ -291,7 +292,9 @@ impl Deref for SessionEntries<'_> {
 
 impl std::fmt::Debug for SessionEntries<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_map().entries(self.0.state.keys().map(|k| (k, ".."))).finish()
+        f.debug_map()
+            .entries(self.0.state.keys().map(|k| (k, "..")))
+            .finish()
     }
 }
 

@@ -98,9 +98,9 @@ pub use self::{
     session_ext::SessionExt,
 };
 
-pub use self::config::{CookieContentSecurity, SessionMiddlewareBuilder};
 #[allow(deprecated)]
 pub use self::config::SessionLength;
+pub use self::config::{CookieContentSecurity, SessionMiddlewareBuilder};
 
 #[cfg(feature = "macros")]
 pub use session_macros::session;

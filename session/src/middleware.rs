@@ -191,15 +191,23 @@ fn read_session_cookie(req: &ServiceRequest, config: &CookieConfiguration) -> Se
         present: false,
         needs_reissue: false,
     };
+    // Cookie headers are parsed as bytes: a header that is not UTF-8 still counts as carrying
+    // a (broken) session cookie, so that `purge` can remove it.
     let candidates = req
         .headers()
         .get_all(header::COOKIE)
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|header| header.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .filter(|(name, _)| *name == config.name);
+        .flat_map(|value| value.as_bytes().split(|&byte| byte == b';'))
+        .filter_map(|pair| {
+            let pair = pair.trim_ascii();
+            let eq = pair.iter().position(|&byte| byte == b'=')?;
+            Some((&pair[..eq], &pair[eq + 1..]))
+        })
+        .filter(|(name, _)| *name == config.name.as_bytes());
     for (_, value) in candidates {
         found.present = true;
+        let Ok(value) = std::str::from_utf8(value) else {
+            continue;
+        };
         let Some(opened) = config.codec.open(&config.name, value.trim_matches('"')) else {
             continue;
         };
@@ -326,7 +334,11 @@ async fn persist<Store: SessionStore>(
             }
             let original = key.clone();
             match store.refresh(key, changes.state(), ttl).await {
-                Ok(key) if needs_reissue || key != original || configuration.cookie.max_age.is_some() => {
+                Ok(key)
+                    if needs_reissue
+                        || key != original
+                        || configuration.cookie.max_age.is_some() =>
+                {
                     Ok(CookieOutcome::Set(key))
                 }
                 Ok(_) => Ok(CookieOutcome::Nothing),

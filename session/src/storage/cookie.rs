@@ -139,7 +139,11 @@ impl SessionStore for CookieSessionStore {
         self.reencode(&session_key, &state, ttl)
     }
 
-    async fn update_ttl(&self, _session_key: &SessionKey, _ttl: &Duration) -> Result<(), UpdateError> {
+    async fn update_ttl(
+        &self,
+        _session_key: &SessionKey,
+        _ttl: &Duration,
+    ) -> Result<(), UpdateError> {
         // The expiry is part of the key: it changes through `refresh`, which returns a new key.
         Ok(())
     }
@@ -162,7 +166,10 @@ impl SessionStore for CookieSessionStore {
 impl CookieSessionStore {
     /// The moment a cookie payload expires, if `session_key` is one this store wrote.
     #[cfg(test)]
-    fn expiry_of(&self, session_key: &SessionKey) -> Option<actix_web::cookie::time::OffsetDateTime> {
+    fn expiry_of(
+        &self,
+        session_key: &SessionKey,
+    ) -> Option<actix_web::cookie::time::OffsetDateTime> {
         let envelope: DecodedEnvelope = serde_json::from_str(session_key.as_ref()).ok()?;
         actix_web::cookie::time::OffsetDateTime::from_unix_timestamp(envelope.expires_at).ok()
     }
@@ -206,7 +213,10 @@ mod tests {
         let store = CookieSessionStore::with_clock(clock.clone());
         let key = store.save(state(), &Duration::minutes(10)).await.unwrap();
         clock.advance(Duration::minutes(5));
-        let refreshed = store.refresh(key.clone(), &state(), &Duration::minutes(10)).await.unwrap();
+        let refreshed = store
+            .refresh(key.clone(), &state(), &Duration::minutes(10))
+            .await
+            .unwrap();
         assert_eq!(
             store.expiry_of(&refreshed).unwrap() - store.expiry_of(&key).unwrap(),
             Duration::minutes(5)
@@ -218,7 +228,12 @@ mod tests {
     #[actix_rt::test]
     async fn foreign_payloads_are_deserialization_errors() {
         let store = CookieSessionStore::default();
-        for payload in ["", "not json", "{\"user\":\"\\\"ferris\\\"\"}", "{\"v\":9,\"c\":0,\"e\":0,\"d\":{}}"] {
+        for payload in [
+            "",
+            "not json",
+            "{\"user\":\"\\\"ferris\\\"\"}",
+            "{\"v\":9,\"c\":0,\"e\":0,\"d\":{}}",
+        ] {
             let key = SessionKey::try_from(payload.to_owned()).unwrap();
             assert!(
                 matches!(store.load(&key).await, Err(LoadError::Deserialization(_))),

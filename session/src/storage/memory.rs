@@ -160,7 +160,11 @@ impl MemorySessionStore {
 
     /// How many sessions the map holds, including expired ones not yet swept.
     pub fn len(&self) -> usize {
-        self.inner.shards.iter().map(|shard| lock(shard).len()).sum()
+        self.inner
+            .shards
+            .iter()
+            .map(|shard| lock(shard).len())
+            .sum()
     }
 
     /// Whether the map holds no session at all.
@@ -241,7 +245,9 @@ impl std::fmt::Debug for MemorySessionStore {
 /// Locks a shard, recovering the map if another thread panicked while holding it: every
 /// operation leaves the map consistent, so a poisoned lock carries no half-written record.
 fn lock(shard: &Mutex<HashMap<String, Record>>) -> MutexGuard<'_, HashMap<String, Record>> {
-    shard.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    shard
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl SessionStore for MemorySessionStore {
@@ -318,12 +324,17 @@ impl SessionStore for MemorySessionStore {
         Ok(session_key)
     }
 
-    async fn update_ttl(&self, session_key: &SessionKey, ttl: &Duration) -> Result<(), UpdateError> {
+    async fn update_ttl(
+        &self,
+        session_key: &SessionKey,
+        ttl: &Duration,
+    ) -> Result<(), UpdateError> {
         self.with_live_record(session_key, |record, now| record.expires_at = now + *ttl)
     }
 
     async fn delete(&self, session_key: &SessionKey) -> Result<(), DeleteError> {
-        self.shard(session_key.as_ref()).remove(session_key.as_ref());
+        self.shard(session_key.as_ref())
+            .remove(session_key.as_ref());
         Ok(())
     }
 }

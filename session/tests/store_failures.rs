@@ -1,0 +1,233 @@
+//! A store that fails gives an opaque 500 with an empty body, and nothing else leaks.
+
+use std::{cell::Cell, rc::Rc};
+
+use actix_web::{
+    App, HttpResponse,
+    cookie::{Key, time::Duration},
+    dev::Service,
+    test, web,
+};
+use session::{
+    Session, SessionMiddleware,
+    storage::{
+        DeleteError, LoadError, MemorySessionStore, SaveError, SessionKey, SessionState,
+        SessionStore, UpdateError,
+    },
+};
+
+/// A memory store that can be switched into failing every operation.
+#[derive(Clone)]
+struct FlakyStore {
+    inner: MemorySessionStore,
+    down: Rc<Cell<bool>>,
+}
+
+fn outage() -> session::storage::BoxError {
+    "connection refused by 10.0.0.1:6379 (secret detail)".into()
+}
+
+impl SessionStore for FlakyStore {
+    async fn load(&self, key: &SessionKey) -> Result<Option<SessionState>, LoadError> {
+        if self.down.get() {
+            return Err(LoadError::Other(outage()));
+        }
+        self.inner.load(key).await
+    }
+
+    async fn save(&self, state: SessionState, ttl: &Duration) -> Result<SessionKey, SaveError> {
+        if self.down.get() {
+            return Err(SaveError::Other(outage()));
+        }
+        self.inner.save(state, ttl).await
+    }
+
+    async fn update(
+        &self,
+        key: SessionKey,
+        state: SessionState,
+        ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        if self.down.get() {
+            return Err(UpdateError::Other(outage()));
+        }
+        self.inner.update(key, state, ttl).await
+    }
+
+    async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), UpdateError> {
+        if self.down.get() {
+            return Err(UpdateError::Other(outage()));
+        }
+        self.inner.update_ttl(key, ttl).await
+    }
+
+    async fn delete(&self, key: &SessionKey) -> Result<(), DeleteError> {
+        if self.down.get() {
+            return Err(DeleteError(outage()));
+        }
+        self.inner.delete(key).await
+    }
+}
+
+#[actix_web::test]
+async fn store_outages_are_opaque_500s_and_recover() {
+    let down = Rc::new(Cell::new(false));
+    let store = FlakyStore {
+        inner: MemorySessionStore::new(),
+        down: Rc::clone(&down),
+    };
+    let app = test::init_service(
+        App::new()
+            .wrap(SessionMiddleware::new(store, Key::generate()))
+            .route(
+                "/write",
+                web::post().to(|session: Session| async move {
+                    session
+                        .insert("n", 1)
+                        .map(|()| HttpResponse::Ok().body("written"))
+                }),
+            )
+            .route(
+                "/logout",
+                web::post().to(|session: Session| async move {
+                    session.purge();
+                    HttpResponse::Ok().finish()
+                }),
+            ),
+    )
+    .await;
+
+    // Working: a session is created.
+    let res = app
+        .call(test::TestRequest::post().uri("/write").to_request())
+        .await
+        .expect("ok");
+    let cookie = res
+        .response()
+        .cookies()
+        .find(|c| c.name() == "id")
+        .expect("cookie")
+        .into_owned();
+
+    down.set(true);
+    for (uri, with_cookie) in [("/write", false), ("/write", true), ("/logout", true)] {
+        let mut req = test::TestRequest::post().uri(uri);
+        if with_cookie {
+            req = req.cookie(cookie.clone());
+        }
+        let res = app.call(req.to_request()).await;
+        let res = match res {
+            Ok(res) => res.map_into_boxed_body(),
+            Err(err) => actix_web::dev::ServiceResponse::new(
+                test::TestRequest::default().to_http_request(),
+                err.error_response(),
+            ),
+        };
+        assert_eq!(
+            res.status().as_u16(),
+            500,
+            "{uri} with_cookie={with_cookie}"
+        );
+        assert!(
+            res.headers().get("set-cookie").is_none(),
+            "no cookie on failure"
+        );
+        let body = test::read_body(res).await;
+        assert!(body.is_empty(), "the body is empty, not {body:?}");
+    }
+
+    // The store comes back: the same app serves the same session again.
+    down.set(false);
+    let res = app
+        .call(
+            test::TestRequest::post()
+                .uri("/write")
+                .cookie(cookie)
+                .to_request(),
+        )
+        .await
+        .expect("recovered");
+    assert_eq!(res.status().as_u16(), 200);
+}
+
+#[actix_web::test]
+async fn handlers_answering_5xx_do_not_persist_changes() {
+    let store = MemorySessionStore::new();
+    let app = test::init_service(
+        App::new()
+            .wrap(SessionMiddleware::new(store.clone(), Key::generate()))
+            .route(
+                "/fail",
+                web::post().to(|session: Session| async move {
+                    let _ = session.insert("half", "written");
+                    HttpResponse::InternalServerError().finish()
+                }),
+            ),
+    )
+    .await;
+    let res = app
+        .call(test::TestRequest::post().uri("/fail").to_request())
+        .await
+        .expect("ok");
+    assert_eq!(res.status().as_u16(), 500);
+    assert!(res.headers().get("set-cookie").is_none());
+    assert!(store.is_empty(), "nothing was stored");
+}
+
+#[actix_web::test]
+async fn state_too_large_for_a_cookie_is_a_loud_500_not_a_dropped_cookie() {
+    let app = test::init_service(
+        App::new()
+            .wrap(SessionMiddleware::new(
+                session::storage::CookieSessionStore::default(),
+                Key::generate(),
+            ))
+            .route(
+                "/big",
+                web::post().to(|session: Session, size: web::Query<std::collections::HashMap<String, usize>>| async move {
+                    let size = size.get("n").copied().unwrap_or(0);
+                    session.insert("blob", "x".repeat(size)).map(|()| HttpResponse::Ok().finish())
+                }),
+            ),
+    )
+    .await;
+    let res = app
+        .call(test::TestRequest::post().uri("/big?n=2000").to_request())
+        .await
+        .expect("ok");
+    let cookie = res
+        .response()
+        .cookies()
+        .find(|c| c.name() == "id")
+        .expect("fits")
+        .into_owned();
+    assert!(format!("id={}", cookie.value()).len() <= 4096);
+
+    for n in [2900, 3500, 5000] {
+        let res = app
+            .call(
+                test::TestRequest::post()
+                    .uri(&format!("/big?n={n}"))
+                    .to_request(),
+            )
+            .await;
+        let status = match res {
+            Ok(res) => {
+                let pair_len = res
+                    .response()
+                    .cookies()
+                    .find(|c| c.name() == "id")
+                    .map(|c| format!("id={}", c.value()).len());
+                assert!(
+                    pair_len.is_none_or(|len| len <= 4096),
+                    "n={n}: oversize cookie sent"
+                );
+                res.status().as_u16()
+            }
+            Err(err) => err.error_response().status().as_u16(),
+        };
+        if n >= 3500 {
+            assert_eq!(status, 500, "n={n}");
+        }
+    }
+}

@@ -6,7 +6,7 @@
 
 use actix_web::cookie::{Key, SameSite, time::Duration};
 
-use crate::{SessionMiddleware, cookie_codec::CookieCodec, storage::SessionStore};
+use crate::{Clock, SessionMiddleware, cookie_codec::CookieCodec, storage::SessionStore};
 
 /// How long a session lives, on the client and in the store.
 ///
@@ -47,6 +47,7 @@ impl From<PersistentSession> for SessionLifecycle {
 pub struct BrowserSession {
     pub(crate) state_ttl: Duration,
     pub(crate) state_ttl_extension_policy: TtlExtensionPolicy,
+    pub(crate) absolute_ttl: Option<Duration>,
 }
 
 impl BrowserSession {
@@ -63,6 +64,14 @@ impl BrowserSession {
         self.state_ttl_extension_policy = policy;
         self
     }
+
+    /// The longest a session may live from its creation, however active it is (default: no
+    /// limit). Enforced server-side for every store; see [`PersistentSession::absolute_ttl`].
+    #[must_use]
+    pub fn absolute_ttl(mut self, ttl: Duration) -> Self {
+        self.absolute_ttl = Some(ttl);
+        self
+    }
 }
 
 impl Default for BrowserSession {
@@ -70,6 +79,7 @@ impl Default for BrowserSession {
         Self {
             state_ttl: default_ttl(),
             state_ttl_extension_policy: TtlExtensionPolicy::OnStateChanges,
+            absolute_ttl: None,
         }
     }
 }
@@ -79,6 +89,7 @@ impl Default for BrowserSession {
 pub struct PersistentSession {
     pub(crate) session_ttl: Duration,
     pub(crate) ttl_extension_policy: TtlExtensionPolicy,
+    pub(crate) absolute_ttl: Option<Duration>,
 }
 
 impl PersistentSession {
@@ -95,6 +106,31 @@ impl PersistentSession {
         self.ttl_extension_policy = policy;
         self
     }
+
+    /// The longest a session may live from its creation, however active it is (default: no
+    /// limit). The idle timeout is the TTL; this is the absolute timeout on top of it.
+    ///
+    /// The creation time is kept inside the stored state (inside the protected payload for
+    /// the cookie store) and checked on every request with the middleware's
+    /// [`Clock`](crate::Clock): a session past its absolute lifetime is a fresh session even
+    /// if it was active a second ago. The store TTL and the cookie's `Max-Age` never reach
+    /// past it. [`Session::renew`](crate::Session::renew) keeps the creation time.
+    ///
+    /// ```
+    /// use actix_web::cookie::time::Duration;
+    /// use session::config::PersistentSession;
+    ///
+    /// // Idle for 30 minutes at most, and never longer than 12 hours in all.
+    /// let lifecycle = PersistentSession::default()
+    ///     .session_ttl(Duration::minutes(30))
+    ///     .absolute_ttl(Duration::hours(12));
+    /// # let _ = lifecycle;
+    /// ```
+    #[must_use]
+    pub fn absolute_ttl(mut self, ttl: Duration) -> Self {
+        self.absolute_ttl = Some(ttl);
+        self
+    }
 }
 
 impl Default for PersistentSession {
@@ -102,6 +138,7 @@ impl Default for PersistentSession {
         Self {
             session_ttl: default_ttl(),
             ttl_extension_policy: TtlExtensionPolicy::OnStateChanges,
+            absolute_ttl: None,
         }
     }
 }
@@ -160,8 +197,8 @@ impl From<SessionLength> for SessionLifecycle {
     }
 }
 
-/// How many fallback keys a middleware keeps: each one costs a verification attempt on every
-/// cookie that fails under the current key.
+/// How many fallback keys a middleware accepts: each one costs a verification attempt on
+/// every cookie that fails under the current key.
 pub const MAX_FALLBACK_KEYS: usize = 4;
 
 pub(crate) const fn default_ttl() -> Duration {
@@ -172,9 +209,12 @@ pub(crate) const fn default_ttl() -> Duration {
 #[derive(Debug)]
 pub(crate) struct Configuration {
     pub(crate) cookie: CookieConfiguration,
-    /// The TTL handed to the store.
+    /// The TTL handed to the store (the idle timeout).
     pub(crate) state_ttl: Duration,
     pub(crate) ttl_extension_policy: TtlExtensionPolicy,
+    /// The absolute timeout, counted from the session's creation.
+    pub(crate) absolute_ttl: Option<Duration>,
+    pub(crate) clock: Clock,
 }
 
 #[derive(Debug)]
@@ -185,9 +225,55 @@ pub(crate) struct CookieConfiguration {
     pub(crate) same_site: SameSite,
     pub(crate) path: String,
     pub(crate) domain: Option<String>,
+    pub(crate) partitioned: bool,
     /// `Max-Age` for persistent sessions; `None` for browser sessions.
     pub(crate) max_age: Option<Duration>,
     pub(crate) codec: CookieCodec,
+}
+
+/// A cookie configuration the middleware refuses to build with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The cookie name is empty or has characters a cookie name cannot have.
+    #[error(
+        "the cookie name {0:?} is not a valid cookie name: use letters, digits and \
+         !#$%&'*+-.^_`|~ only"
+    )]
+    InvalidCookieName(String),
+    /// A `__Host-` cookie must be `Secure`.
+    #[error(
+        "the cookie name {0:?} starts with `__Host-`, so the cookie must be Secure: remove `cookie_secure(false)` or rename the cookie"
+    )]
+    HostPrefixWithoutSecure(String),
+    /// A `__Host-` cookie must not have a `Domain`.
+    #[error(
+        "the cookie name {0:?} starts with `__Host-`, so the cookie must not have a Domain: remove `cookie_domain(..)` or rename the cookie"
+    )]
+    HostPrefixWithDomain(String),
+    /// A `__Host-` cookie must have `Path=/`.
+    #[error(
+        "the cookie name {0:?} starts with `__Host-`, so its path must be `/`, not {1:?}: remove `cookie_path(..)` or rename the cookie"
+    )]
+    HostPrefixWithPath(String, String),
+    /// A `__Secure-` cookie must be `Secure`.
+    #[error(
+        "the cookie name {0:?} starts with `__Secure-`, so the cookie must be Secure: remove `cookie_secure(false)` or rename the cookie"
+    )]
+    SecurePrefixWithoutSecure(String),
+    /// A `Partitioned` cookie must be `Secure`.
+    #[error(
+        "a Partitioned cookie must be Secure: remove `cookie_secure(false)` or `cookie_partitioned(true)`"
+    )]
+    PartitionedWithoutSecure,
+    /// More fallback keys than [`MAX_FALLBACK_KEYS`].
+    #[error(
+        "{0} fallback keys were given; at most {MAX_FALLBACK_KEYS} are accepted: drop the oldest"
+    )]
+    TooManyFallbackKeys(usize),
+    /// An absolute timeout that is not positive.
+    #[error("the absolute session lifetime must be positive")]
+    NonPositiveAbsoluteTtl,
 }
 
 /// Configures a [`SessionMiddleware`]; from [`SessionMiddleware::builder`].
@@ -197,7 +283,7 @@ pub(crate) struct CookieConfiguration {
 /// use session::{storage::MemorySessionStore, SessionMiddleware};
 ///
 /// let middleware = SessionMiddleware::builder(MemorySessionStore::new(), Key::generate())
-///     .cookie_name("sid".to_owned())
+///     .cookie_name("__Host-sid".to_owned())
 ///     .cookie_same_site(SameSite::Strict)
 ///     .build();
 /// # let _ = middleware;
@@ -213,8 +299,10 @@ pub struct SessionMiddlewareBuilder<Store: SessionStore> {
     cookie_same_site: SameSite,
     cookie_path: String,
     cookie_domain: Option<String>,
+    cookie_partitioned: bool,
     content_security: CookieContentSecurity,
     lifecycle: SessionLifecycle,
+    clock: Clock,
 }
 
 impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
@@ -229,12 +317,15 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
             cookie_same_site: SameSite::Lax,
             cookie_path: "/".to_owned(),
             cookie_domain: None,
+            cookie_partitioned: false,
             content_security: CookieContentSecurity::Private,
             lifecycle: SessionLifecycle::BrowserSession(BrowserSession::default()),
+            clock: Clock::system(),
         }
     }
 
-    /// The cookie's name (default: `id`).
+    /// The cookie's name (default: `id`). Names starting with `__Host-` or `__Secure-` are
+    /// checked against the rules browsers apply to them when the middleware is built.
     pub fn cookie_name(mut self, name: String) -> Self {
         self.cookie_name = name;
         self
@@ -270,6 +361,13 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
         self
     }
 
+    /// Whether the cookie carries the `Partitioned` attribute (CHIPS: a third-party context
+    /// gets a cookie jar per top-level site). Default: `false`. Requires `Secure`.
+    pub fn cookie_partitioned(mut self, partitioned: bool) -> Self {
+        self.cookie_partitioned = partitioned;
+        self
+    }
+
     /// How the cookie's value is protected (default: [`CookieContentSecurity::Private`]).
     pub fn cookie_content_security(mut self, content_security: CookieContentSecurity) -> Self {
         self.content_security = content_security;
@@ -293,46 +391,123 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
     ///
     /// A cookie that verifies only under a fallback key is accepted and re-issued under the
     /// current key in the same response; cookies under any other key give a fresh session.
-    /// At most [`MAX_FALLBACK_KEYS`] are kept: the rest are ignored with a warning.
+    /// At most [`MAX_FALLBACK_KEYS`].
+    ///
+    /// ```
+    /// use actix_web::cookie::Key;
+    /// use session::{storage::MemorySessionStore, SessionMiddleware};
+    ///
+    /// # let (new_key, old_key) = (Key::generate(), Key::generate());
+    /// let middleware = SessionMiddleware::builder(MemorySessionStore::new(), new_key)
+    ///     .fallback_keys([old_key])
+    ///     .build();
+    /// # let _ = middleware;
+    /// ```
     pub fn fallback_keys(mut self, keys: impl IntoIterator<Item = Key>) -> Self {
         self.fallback_keys = keys.into_iter().collect();
-        if self.fallback_keys.len() > MAX_FALLBACK_KEYS {
-            tracing::warn!(
-                given = self.fallback_keys.len(),
-                kept = MAX_FALLBACK_KEYS,
-                "too many fallback keys; only the first ones are kept"
-            );
-            self.fallback_keys.truncate(MAX_FALLBACK_KEYS);
-        }
+        self
+    }
+
+    /// The clock the middleware reads for absolute timeouts (default: the system clock). Give
+    /// the store the same clock when tests move time.
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
         self
     }
 
     /// Builds the middleware.
+    ///
+    /// # Panics
+    /// If the configuration is invalid (see [`try_build`](Self::try_build)); the message says
+    /// what to change.
     pub fn build(self) -> SessionMiddleware<Store> {
-        let (state_ttl, max_age, ttl_extension_policy) = match self.lifecycle {
-            SessionLifecycle::BrowserSession(browser) => {
-                (browser.state_ttl, None, browser.state_ttl_extension_policy)
-            }
+        match self.try_build() {
+            Ok(middleware) => middleware,
+            Err(err) => panic!("invalid session middleware configuration: {err}"),
+        }
+    }
+
+    /// Builds the middleware, or says why the configuration is invalid: an invalid cookie
+    /// name, a `__Host-` or `__Secure-` name whose rules are broken, `Partitioned` without
+    /// `Secure`, too many fallback keys, a non-positive absolute TTL.
+    ///
+    /// # Errors
+    /// The first problem found, as a [`BuildError`].
+    pub fn try_build(self) -> Result<SessionMiddleware<Store>, BuildError> {
+        self.validate()?;
+        let (state_ttl, max_age, ttl_extension_policy, absolute_ttl) = match self.lifecycle {
+            SessionLifecycle::BrowserSession(browser) => (
+                browser.state_ttl,
+                None,
+                browser.state_ttl_extension_policy,
+                browser.absolute_ttl,
+            ),
             SessionLifecycle::PersistentSession(persistent) => (
                 persistent.session_ttl,
                 Some(persistent.session_ttl),
                 persistent.ttl_extension_policy,
+                persistent.absolute_ttl,
             ),
         };
+        if absolute_ttl.is_some_and(|ttl| !ttl.is_positive()) {
+            return Err(BuildError::NonPositiveAbsoluteTtl);
+        }
         let configuration = Configuration {
             cookie: CookieConfiguration {
-                codec: CookieCodec::new(self.key, self.fallback_keys, self.content_security),
+                codec: CookieCodec::new(&self.key, &self.fallback_keys, self.content_security),
                 name: self.cookie_name,
                 secure: self.cookie_secure,
                 http_only: self.cookie_http_only,
                 same_site: self.cookie_same_site,
                 path: self.cookie_path,
                 domain: self.cookie_domain,
+                partitioned: self.cookie_partitioned,
                 max_age,
             },
             state_ttl,
             ttl_extension_policy,
+            absolute_ttl,
+            clock: self.clock,
         };
-        SessionMiddleware::from_parts(self.store, configuration)
+        Ok(SessionMiddleware::from_parts(self.store, configuration))
     }
+
+    fn validate(&self) -> Result<(), BuildError> {
+        let name = &self.cookie_name;
+        if !is_cookie_name(name) {
+            return Err(BuildError::InvalidCookieName(name.clone()));
+        }
+        if name.starts_with("__Host-") {
+            if !self.cookie_secure {
+                return Err(BuildError::HostPrefixWithoutSecure(name.clone()));
+            }
+            if self.cookie_domain.is_some() {
+                return Err(BuildError::HostPrefixWithDomain(name.clone()));
+            }
+            if self.cookie_path != "/" {
+                return Err(BuildError::HostPrefixWithPath(
+                    name.clone(),
+                    self.cookie_path.clone(),
+                ));
+            }
+        }
+        if name.starts_with("__Secure-") && !self.cookie_secure {
+            return Err(BuildError::SecurePrefixWithoutSecure(name.clone()));
+        }
+        if self.cookie_partitioned && !self.cookie_secure {
+            return Err(BuildError::PartitionedWithoutSecure);
+        }
+        if self.fallback_keys.len() > MAX_FALLBACK_KEYS {
+            return Err(BuildError::TooManyFallbackKeys(self.fallback_keys.len()));
+        }
+        Ok(())
+    }
+}
+
+/// Whether `name` is an RFC 6265 cookie name (an HTTP token).
+fn is_cookie_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte))
 }

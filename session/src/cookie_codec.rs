@@ -2,19 +2,115 @@
 //!
 //! Every cookie value the middleware reads goes through [`CookieCodec::open`], which knows the
 //! current key and the fallback keys, so key rotation is a list, not a rewrite.
+//!
+//! Formats (both bind the value to the cookie's name, so a value sealed for another cookie is
+//! rejected):
+//! - `Private`: `base64(nonce[12] | AES-256-GCM ciphertext | tag[16])` with the cookie name as
+//!   associated data — the format of the `cookie` crate's private jar, so cookies written by
+//!   actix-session's `Private` mode stay readable after a migration.
+//! - `Signed`: `base64(HMAC-SHA256(len(name) | name | value)) | value`. Unlike the `cookie`
+//!   crate's signed jar, the name is part of the MAC.
 
-use actix_web::cookie::{Cookie, CookieJar, Key};
+use actix_web::cookie::Key;
+use aes_gcm::{
+    Aes256Gcm, KeyInit as _, Nonce, Tag,
+    aead::{AeadInPlace as _, generic_array::GenericArray},
+};
+use base64::{Engine as _, engine::general_purpose::STANDARD as BASE64};
+use hmac::{Hmac, Mac as _};
+use rand::RngCore as _;
+use sha2::Sha256;
 
 use crate::config::CookieContentSecurity;
 
 /// The largest cookie value we try to open; anything longer is not ours.
 const MAX_COOKIE_VALUE_LEN: usize = 4096;
+const NONCE_LEN: usize = 12;
+const TAG_LEN: usize = 16;
+/// Length of a base64-encoded HMAC-SHA256 digest.
+const BASE64_DIGEST_LEN: usize = 44;
 
 /// Seals and opens session cookie values under a current key and fallback keys.
 pub(crate) struct CookieCodec {
     /// The current key first, then the fallback keys.
-    keys: Vec<Key>,
+    keys: Vec<KeyMaterial>,
     security: CookieContentSecurity,
+}
+
+/// The derived keys of one [`Key`], set up once instead of on every request.
+struct KeyMaterial {
+    cipher: Aes256Gcm,
+    signing: Hmac<Sha256>,
+}
+
+impl KeyMaterial {
+    fn new(key: &Key) -> Self {
+        Self {
+            cipher: Aes256Gcm::new(GenericArray::from_slice(key.encryption())),
+            signing: <Hmac<Sha256> as hmac::Mac>::new_from_slice(key.signing())
+                .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length")),
+        }
+    }
+
+    fn mac(&self, name: &str, value: &str) -> Hmac<Sha256> {
+        let mut mac = self.signing.clone();
+        // The name's length first, so that ("ab", "c") and ("a", "bc") never collide.
+        let name_len = u32::try_from(name.len()).unwrap_or(u32::MAX);
+        mac.update(&name_len.to_be_bytes());
+        mac.update(name.as_bytes());
+        mac.update(value.as_bytes());
+        mac
+    }
+
+    fn sign(&self, name: &str, value: &str) -> String {
+        let digest = self.mac(name, value).finalize().into_bytes();
+        let mut sealed = BASE64.encode(digest);
+        sealed.push_str(value);
+        sealed
+    }
+
+    fn verify(&self, name: &str, sealed: &str) -> Option<String> {
+        if !sealed.is_char_boundary(BASE64_DIGEST_LEN) || sealed.len() < BASE64_DIGEST_LEN {
+            return None;
+        }
+        let (digest, value) = sealed.split_at(BASE64_DIGEST_LEN);
+        let digest = BASE64.decode(digest).ok()?;
+        // `verify_slice` compares in constant time.
+        self.mac(name, value).verify_slice(&digest).ok()?;
+        Some(value.to_owned())
+    }
+
+    fn encrypt(&self, name: &str, value: &str) -> String {
+        let mut data = vec![0; NONCE_LEN + value.len() + TAG_LEN];
+        let (nonce, rest) = data.split_at_mut(NONCE_LEN);
+        let (body, tag) = rest.split_at_mut(value.len());
+        rand::rng().fill_bytes(nonce);
+        body.copy_from_slice(value.as_bytes());
+        let sealed_tag = self
+            .cipher
+            .encrypt_in_place_detached(Nonce::from_slice(nonce), name.as_bytes(), body)
+            .unwrap_or_else(|_| unreachable!("AES-GCM encrypts any cookie-sized buffer"));
+        tag.copy_from_slice(&sealed_tag);
+        BASE64.encode(&data)
+    }
+
+    fn decrypt(&self, name: &str, sealed: &str) -> Option<String> {
+        let mut data = BASE64.decode(sealed).ok()?;
+        if data.len() < NONCE_LEN + TAG_LEN {
+            return None;
+        }
+        let (nonce, rest) = data.split_at_mut(NONCE_LEN);
+        let (body, tag) = rest.split_at_mut(rest.len() - TAG_LEN);
+        self.cipher
+            .decrypt_in_place_detached(
+                Nonce::from_slice(nonce),
+                name.as_bytes(),
+                body,
+                Tag::from_slice(tag),
+            )
+            .ok()?;
+        String::from_utf8(body.to_vec()).ok()
+    }
 }
 
 /// A cookie value that passed verification.
@@ -25,10 +121,11 @@ pub(crate) struct OpenedValue {
 }
 
 impl CookieCodec {
-    pub(crate) fn new(current: Key, fallbacks: Vec<Key>, security: CookieContentSecurity) -> Self {
-        let mut keys = Vec::with_capacity(1 + fallbacks.len());
-        keys.push(current);
-        keys.extend(fallbacks);
+    pub(crate) fn new(current: &Key, fallbacks: &[Key], security: CookieContentSecurity) -> Self {
+        let keys = std::iter::once(current)
+            .chain(fallbacks)
+            .map(KeyMaterial::new)
+            .collect();
         Self { keys, security }
     }
 
@@ -40,30 +137,24 @@ impl CookieCodec {
         }
         let decoded = percent_decode(raw_value)?;
         self.keys.iter().enumerate().find_map(|(index, key)| {
-            let candidate = Cookie::new(name.to_owned(), decoded.clone());
-            let jar = CookieJar::new();
-            let opened = match self.security {
-                CookieContentSecurity::Private => jar.private(key).decrypt(candidate),
-                CookieContentSecurity::Signed => jar.signed(key).verify(candidate),
+            let value = match self.security {
+                CookieContentSecurity::Private => key.decrypt(name, &decoded),
+                CookieContentSecurity::Signed => key.verify(name, &decoded),
             }?;
             Some(OpenedValue {
-                value: opened.value().to_owned(),
+                value,
                 needs_reissue: index > 0,
             })
         })
     }
 
-    /// Encrypts or signs `cookie`'s value under the current key.
-    pub(crate) fn seal(&self, cookie: Cookie<'static>) -> Cookie<'static> {
-        let name = cookie.name().to_owned();
-        let mut jar = CookieJar::new();
+    /// Encrypts or signs `value` for the cookie `name` under the current key.
+    pub(crate) fn seal(&self, name: &str, value: &str) -> String {
+        let key = &self.keys[0];
         match self.security {
-            CookieContentSecurity::Private => jar.private_mut(&self.keys[0]).add(cookie),
-            CookieContentSecurity::Signed => jar.signed_mut(&self.keys[0]).add(cookie),
+            CookieContentSecurity::Private => key.encrypt(name, value),
+            CookieContentSecurity::Signed => key.sign(name, value),
         }
-        jar.get(&name)
-            .cloned()
-            .unwrap_or_else(|| unreachable!("the jar holds the cookie just added"))
     }
 }
 
@@ -78,9 +169,9 @@ impl std::fmt::Debug for CookieCodec {
 }
 
 /// Decodes `%XX` escapes; `None` if an escape is malformed or the result is not UTF-8.
-fn percent_decode(raw: &str) -> Option<String> {
+fn percent_decode(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
     if !raw.contains('%') {
-        return Some(raw.to_owned());
+        return Some(raw.into());
     }
     let bytes = raw.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -96,41 +187,75 @@ fn percent_decode(raw: &str) -> Option<String> {
             i += 1;
         }
     }
-    String::from_utf8(out).ok()
+    String::from_utf8(out).ok().map(Into::into)
 }
 
 #[cfg(test)]
 mod tests {
+    use actix_web::cookie::{Cookie, CookieJar};
+
     use super::*;
+
+    const BOTH: [CookieContentSecurity; 2] = [
+        CookieContentSecurity::Private,
+        CookieContentSecurity::Signed,
+    ];
 
     fn codec(security: CookieContentSecurity) -> (Key, CookieCodec) {
         let key = Key::generate();
-        (key.clone(), CookieCodec::new(key, Vec::new(), security))
+        let codec = CookieCodec::new(&key, &[], security);
+        (key, codec)
     }
 
     #[test]
-    fn sealed_values_open_under_the_same_name_only_when_private() {
-        let (_, codec) = codec(CookieContentSecurity::Private);
-        let sealed = codec.seal(Cookie::new("id", "secret"));
-        let opened = codec.open("id", sealed.value()).unwrap();
-        assert_eq!(opened.value, "secret");
-        assert!(!opened.needs_reissue);
-        assert!(codec.open("other", sealed.value()).is_none());
+    fn sealed_values_open_under_the_same_name_only() {
+        for security in BOTH {
+            let (_, codec) = codec(security);
+            let sealed = codec.seal("id", "secret");
+            let opened = codec.open("id", &sealed).unwrap();
+            assert_eq!(opened.value, "secret");
+            assert!(!opened.needs_reissue);
+            assert!(codec.open("other", &sealed).is_none(), "{security:?}");
+        }
+    }
+
+    #[test]
+    fn private_values_are_readable_by_the_cookie_crate_and_back() {
+        let (key, codec) = codec(CookieContentSecurity::Private);
+        let mut jar = CookieJar::new();
+        jar.add_original(Cookie::new("id", codec.seal("id", "v")));
+        assert_eq!(jar.private(&key).get("id").unwrap().value(), "v");
+
+        let mut jar = CookieJar::new();
+        jar.private_mut(&key)
+            .add(Cookie::new("id", "from-actix-session"));
+        let sealed = jar.get("id").unwrap().value().to_owned();
+        assert_eq!(
+            codec.open("id", &sealed).unwrap().value,
+            "from-actix-session"
+        );
     }
 
     #[test]
     fn fallback_keys_open_and_ask_for_reissue() {
-        for security in [
-            CookieContentSecurity::Private,
-            CookieContentSecurity::Signed,
-        ] {
+        for security in BOTH {
             let (old_key, old) = codec(security);
-            let sealed = old.seal(Cookie::new("id", "v"));
-            let rotated = CookieCodec::new(Key::generate(), vec![old_key], security);
-            let opened = rotated.open("id", sealed.value()).unwrap();
+            let sealed = old.seal("id", "v");
+            let rotated = CookieCodec::new(&Key::generate(), &[old_key], security);
+            let opened = rotated.open("id", &sealed).unwrap();
             assert!(opened.needs_reissue);
             let (_, stranger) = codec(security);
-            assert!(stranger.open("id", sealed.value()).is_none());
+            assert!(stranger.open("id", &sealed).is_none());
+        }
+    }
+
+    #[test]
+    fn short_or_malformed_values_do_not_open() {
+        for security in BOTH {
+            let (_, codec) = codec(security);
+            for bad in ["", "a", "%", "é", &"A".repeat(43), &"A".repeat(5000)] {
+                assert!(codec.open("id", bad).is_none(), "{security:?} {bad:?}");
+            }
         }
     }
 

@@ -82,6 +82,7 @@ mod clock;
 pub mod config;
 mod cookie_codec;
 mod handle;
+mod lifetime;
 mod middleware;
 mod session_ext;
 pub mod storage;
@@ -100,7 +101,8 @@ pub use self::{
 
 #[allow(deprecated)]
 pub use self::config::SessionLength;
-pub use self::config::{CookieContentSecurity, SessionMiddlewareBuilder};
+pub use self::config::{BuildError, CookieContentSecurity, SessionMiddlewareBuilder};
+pub use self::lifetime::CREATED_AT_KEY;
 
 #[cfg(feature = "macros")]
 pub use session_macros::session;

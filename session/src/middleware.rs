@@ -10,7 +10,7 @@ use std::{
 use actix_web::{
     HttpMessage as _, HttpResponse,
     body::MessageBody,
-    cookie::{Cookie, Key},
+    cookie::{Cookie, Key, time::Duration},
     dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready},
     http::header::{self, HeaderValue},
 };
@@ -18,7 +18,8 @@ use actix_web::{
 use crate::{
     Session, SessionStatus,
     config::{Configuration, CookieConfiguration, SessionMiddlewareBuilder, TtlExtensionPolicy},
-    storage::{LoadError, SessionChanges, SessionKey, SessionStore, UpdateError},
+    lifetime,
+    storage::{LoadError, SessionChanges, SessionKey, SessionState, SessionStore, UpdateError},
 };
 
 /// The largest `name=value` we send: browsers drop bigger cookies silently.
@@ -145,7 +146,7 @@ where
 
         Box::pin(async move {
             let cookie = read_session_cookie(&req, &configuration.cookie);
-            let loaded = load(store.as_ref(), cookie.key).await?;
+            let loaded = load(store.as_ref(), &configuration, cookie.key).await?;
             if let Some(state) = loaded.state {
                 Session::attach(&req, state);
             }
@@ -157,17 +158,14 @@ where
                 return Ok(res);
             }
             let (status, changes) = Session::take_changes(&res.request().extensions());
-            let outcome = persist(
-                store.as_ref(),
-                &configuration,
-                loaded.key,
-                status,
-                changes,
-                cookie.present,
-                cookie.needs_reissue,
-            )
-            .await?;
-            apply_outcome(&mut res, &configuration.cookie, outcome, cookie.present)?;
+            let request = RequestSession {
+                key: loaded.key,
+                created_at: loaded.created_at,
+                cookie_present: cookie.present,
+                needs_reissue: cookie.needs_reissue,
+            };
+            let outcome = persist(store.as_ref(), &configuration, request, status, changes).await?;
+            apply_outcome(&mut res, &configuration, outcome, cookie.present)?;
             Ok(res)
         })
     }
@@ -226,75 +224,117 @@ fn read_session_cookie(req: &ServiceRequest, config: &CookieConfiguration) -> Se
     found
 }
 
-/// A loaded session: its key and state, or neither for a fresh one.
+/// A loaded session: its key, state and creation time, or none of them for a fresh one.
 struct Loaded {
     key: Option<SessionKey>,
-    state: Option<crate::storage::SessionState>,
+    state: Option<SessionState>,
+    created_at: Option<i64>,
+}
+
+impl Loaded {
+    const FRESH: Self = Self {
+        key: None,
+        state: None,
+        created_at: None,
+    };
 }
 
 async fn load<Store: SessionStore>(
     store: &Store,
+    configuration: &Configuration,
     key: Option<SessionKey>,
 ) -> Result<Loaded, actix_web::Error> {
-    let fresh = Loaded {
-        key: None,
-        state: None,
-    };
     let Some(key) = key else {
-        return Ok(fresh);
+        return Ok(Loaded::FRESH);
     };
-    match store.load(&key).await {
-        Ok(Some(state)) => Ok(Loaded {
-            key: Some(key),
-            state: Some(state),
-        }),
+    let mut state = match store.load(&key).await {
+        Ok(Some(state)) => state,
         Ok(None) => {
             tracing::debug!("unknown or expired session key; starting a fresh session");
-            Ok(fresh)
+            return Ok(Loaded::FRESH);
         }
         Err(LoadError::Deserialization(err)) => {
             tracing::warn!(error = %err, "undecodable session record; starting a fresh session");
-            Ok(fresh)
+            return Ok(Loaded::FRESH);
         }
-        Err(err) => Err(store_failure("load", &err)),
+        Err(err) => return Err(store_failure("load", &err)),
+    };
+    let created_at = lifetime::take_created_at(&mut state);
+    if let (Some(absolute_ttl), Some(created_at)) = (configuration.absolute_ttl, created_at)
+        && lifetime::remaining(created_at, absolute_ttl, &configuration.clock).is_none()
+    {
+        tracing::debug!("the session passed its absolute lifetime; starting a fresh session");
+        if let Err(err) = store.delete(&key).await {
+            tracing::warn!(error = %err, "could not delete a session past its lifetime");
+        }
+        return Ok(Loaded::FRESH);
     }
+    Ok(Loaded {
+        key: Some(key),
+        state: Some(state),
+        created_at,
+    })
 }
 
 /// What the response must say about the session cookie.
 enum CookieOutcome {
     Nothing,
-    Set(SessionKey),
+    /// Send the key; the duration caps a persistent cookie's `Max-Age`.
+    Set(SessionKey, Duration),
     Remove,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the middleware knows about the request's session when it saves it.
+struct RequestSession {
+    key: Option<SessionKey>,
+    created_at: Option<i64>,
+    /// Whether the request carried a cookie with the session's name, valid or not.
+    cookie_present: bool,
+    /// Whether the cookie verified only under a fallback key.
+    needs_reissue: bool,
+}
+
 async fn persist<Store: SessionStore>(
     store: &Store,
     configuration: &Configuration,
-    key: Option<SessionKey>,
+    request: RequestSession,
     status: SessionStatus,
-    changes: SessionChanges,
-    cookie_present: bool,
-    needs_reissue: bool,
+    mut changes: SessionChanges,
 ) -> Result<CookieOutcome, actix_web::Error> {
-    let ttl = &configuration.state_ttl;
-    let Some(key) = key else {
+    let holds_state = !changes.state().is_empty();
+    // The creation time rides along inside the state when an absolute timeout is configured.
+    let ttl = match configuration.absolute_ttl {
+        None => configuration.state_ttl,
+        Some(absolute_ttl) => {
+            let clock = &configuration.clock;
+            let created_at = request
+                .created_at
+                .unwrap_or_else(|| clock.now().unix_timestamp());
+            lifetime::put_created_at(&mut changes, created_at, request.created_at.is_none());
+            let remaining =
+                lifetime::remaining(created_at, absolute_ttl, clock).unwrap_or(Duration::ZERO);
+            configuration.state_ttl.min(remaining)
+        }
+    };
+    let ttl = &ttl;
+
+    let Some(key) = request.key else {
         // A fresh session: store it only if it holds something.
         return Ok(match status {
-            SessionStatus::Purged if cookie_present => CookieOutcome::Remove,
-            SessionStatus::Changed | SessionStatus::Renewed if !changes.state().is_empty() => {
+            SessionStatus::Purged if request.cookie_present => CookieOutcome::Remove,
+            SessionStatus::Changed | SessionStatus::Renewed if holds_state => {
                 let key = store
                     .save(changes.into_state(), ttl)
                     .await
                     .map_err(|err| store_failure("save", &err))?;
-                CookieOutcome::Set(key)
+                CookieOutcome::Set(key, *ttl)
             }
             _ => CookieOutcome::Nothing,
         });
     };
     match status {
         SessionStatus::Changed => match store.update_changes(key, changes, ttl).await {
-            Ok(key) => Ok(CookieOutcome::Set(key)),
+            Ok(key) => Ok(CookieOutcome::Set(key, *ttl)),
             Err(UpdateError::NotFound) => {
                 tracing::info!("the session ended while the request ran; its changes are dropped");
                 Ok(CookieOutcome::Remove)
@@ -310,36 +350,35 @@ async fn persist<Store: SessionStore>(
         }
         SessionStatus::Renewed => {
             // Save under the new key first, so that a failure leaves the old session intact.
-            let state = changes.into_state();
-            let new_key = if state.is_empty() {
-                None
-            } else {
+            let new_key = if holds_state {
                 Some(
                     store
-                        .save(state, ttl)
+                        .save(changes.into_state(), ttl)
                         .await
                         .map_err(|err| store_failure("save", &err))?,
                 )
+            } else {
+                None
             };
             store
                 .delete(&key)
                 .await
                 .map_err(|err| store_failure("delete", &err))?;
-            Ok(new_key.map_or(CookieOutcome::Remove, CookieOutcome::Set))
+            Ok(new_key.map_or(CookieOutcome::Remove, |key| CookieOutcome::Set(key, *ttl)))
         }
         SessionStatus::Unchanged => {
             let refresh = configuration.ttl_extension_policy == TtlExtensionPolicy::OnEveryRequest;
-            if !refresh && !needs_reissue {
+            if !refresh && !request.needs_reissue {
                 return Ok(CookieOutcome::Nothing);
             }
             let original = key.clone();
             match store.refresh(key, changes.state(), ttl).await {
                 Ok(key)
-                    if needs_reissue
+                    if request.needs_reissue
                         || key != original
                         || configuration.cookie.max_age.is_some() =>
                 {
-                    Ok(CookieOutcome::Set(key))
+                    Ok(CookieOutcome::Set(key, *ttl))
                 }
                 Ok(_) => Ok(CookieOutcome::Nothing),
                 Err(UpdateError::NotFound) => Ok(CookieOutcome::Remove),
@@ -351,13 +390,14 @@ async fn persist<Store: SessionStore>(
 
 fn apply_outcome<B>(
     res: &mut ServiceResponse<B>,
-    config: &CookieConfiguration,
+    configuration: &Configuration,
     outcome: CookieOutcome,
     cookie_present: bool,
 ) -> Result<(), actix_web::Error> {
+    let config = &configuration.cookie;
     let set_cookie = match outcome {
         CookieOutcome::Nothing => None,
-        CookieOutcome::Set(key) => Some(session_cookie(config, key)?),
+        CookieOutcome::Set(key, ttl) => Some(session_cookie(config, &key, ttl)?),
         CookieOutcome::Remove => Some(removal_cookie(config)?),
     };
     let headers = res.headers_mut();
@@ -394,16 +434,27 @@ fn base_cookie(config: &CookieConfiguration, value: String) -> Cookie<'static> {
     cookie
 }
 
+/// Renders a cookie as a `Set-Cookie` value, adding what the `cookie` crate cannot write.
+fn render(config: &CookieConfiguration, cookie: &Cookie<'_>) -> String {
+    let mut rendered = cookie.encoded().to_string();
+    if config.partitioned {
+        rendered.push_str("; Partitioned");
+    }
+    rendered
+}
+
 fn session_cookie(
     config: &CookieConfiguration,
-    key: SessionKey,
+    key: &SessionKey,
+    ttl: Duration,
 ) -> Result<HeaderValue, actix_web::Error> {
-    let mut cookie = config.codec.seal(base_cookie(config, key.into()));
+    let sealed = config.codec.seal(&config.name, key.as_ref());
+    let mut cookie = base_cookie(config, sealed);
     if let Some(max_age) = config.max_age {
-        cookie.set_max_age(max_age);
+        cookie.set_max_age(max_age.min(ttl));
     }
-    let encoded = cookie.encoded().to_string();
-    let pair_len = encoded.split(';').next().map_or(0, str::len);
+    let rendered = render(config, &cookie);
+    let pair_len = rendered.split(';').next().map_or(0, str::len);
     if pair_len > MAX_COOKIE_PAIR_LEN {
         tracing::error!(
             bytes = pair_len,
@@ -413,13 +464,13 @@ fn session_cookie(
         );
         return Err(opaque_500());
     }
-    header_value(&encoded)
+    header_value(&rendered)
 }
 
 fn removal_cookie(config: &CookieConfiguration) -> Result<HeaderValue, actix_web::Error> {
     let mut cookie = base_cookie(config, String::new());
     cookie.make_removal();
-    header_value(&cookie.to_string())
+    header_value(&render(config, &cookie))
 }
 
 fn header_value(cookie: &str) -> Result<HeaderValue, actix_web::Error> {

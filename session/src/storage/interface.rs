@@ -52,6 +52,15 @@ impl SessionChanges {
         &self.state
     }
 
+    /// Sets an entry the middleware keeps beside the user's data; `tracked` makes it part of
+    /// the changed keys, so that stores writing only the difference write it too.
+    pub(crate) fn insert_internal(&mut self, key: &str, value: Value, tracked: bool) {
+        if tracked {
+            self.touched.insert(key.to_owned());
+        }
+        self.state.insert(key.to_owned(), value);
+    }
+
     /// Gives up the change set for the complete state.
     pub fn into_state(self) -> SessionState {
         self.state

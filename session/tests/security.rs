@@ -1,0 +1,481 @@
+//! Promises of SECURITY.md that go beyond actix-session: key rotation, absolute and idle
+//! timeouts on every store, cookies bound to their name, cookie-prefix rules, `Partitioned`.
+
+use actix_web::{
+    App, HttpResponse,
+    cookie::{
+        Cookie, Key,
+        time::{Duration, OffsetDateTime},
+    },
+    dev::{Service, ServiceResponse},
+    test as http, web,
+};
+use session::{
+    BuildError, Clock, Session, SessionMiddleware,
+    config::{BrowserSession, CookieContentSecurity, PersistentSession, TtlExtensionPolicy},
+    storage::{CookieSessionStore, MemorySessionStore, SessionStore},
+};
+
+async fn write(session: Session) -> actix_web::Result<HttpResponse> {
+    let n = session.get::<u32>("n")?.unwrap_or(0) + 1;
+    session.insert("n", n)?;
+    Ok(HttpResponse::Ok().body(n.to_string()))
+}
+
+async fn read(session: Session) -> actix_web::Result<HttpResponse> {
+    let n = session.get::<u32>("n")?.unwrap_or(0);
+    Ok(HttpResponse::Ok().body(n.to_string()))
+}
+
+fn cookie_of<B>(res: &ServiceResponse<B>, name: &str) -> Option<Cookie<'static>> {
+    res.response()
+        .cookies()
+        .find(|c| c.name() == name)
+        .map(Cookie::into_owned)
+}
+
+macro_rules! app {
+    ($middleware:expr) => {
+        http::init_service(
+            App::new()
+                .wrap($middleware)
+                .route("/write", web::post().to(write))
+                .route("/read", web::get().to(read)),
+        )
+        .await
+    };
+}
+
+async fn call<S, B>(app: &S, req: actix_http::Request) -> (Option<Cookie<'static>>, String)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: actix_web::body::MessageBody,
+{
+    let res = app.call(req).await.expect("the middleware answers");
+    let cookie = cookie_of(&res, "id");
+    let body = http::read_body(res).await;
+    (cookie, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[actix_web::test]
+async fn rotated_keys_accept_old_cookies_and_reissue_them_under_the_current_key() {
+    for security in [
+        CookieContentSecurity::Private,
+        CookieContentSecurity::Signed,
+    ] {
+        let store = MemorySessionStore::new();
+        let (old_key, new_key) = (Key::generate(), Key::generate());
+        let before = app!(
+            SessionMiddleware::builder(store.clone(), old_key.clone())
+                .cookie_content_security(security)
+                .build()
+        );
+        let (cookie, _) = call(
+            &before,
+            http::TestRequest::post().uri("/write").to_request(),
+        )
+        .await;
+        let old_cookie = cookie.expect("cookie");
+
+        let after = app!(
+            SessionMiddleware::builder(store.clone(), new_key.clone())
+                .cookie_content_security(security)
+                .fallback_keys([Key::generate(), old_key])
+                .build()
+        );
+        // A read-only request: the session is accepted and the cookie re-issued at once.
+        let (reissued, body) = call(
+            &after,
+            http::TestRequest::get()
+                .uri("/read")
+                .cookie(old_cookie.clone())
+                .to_request(),
+        )
+        .await;
+        assert_eq!(body, "1", "{security:?}: accepted under the fallback key");
+        let reissued = reissued.expect("re-issued under the current key");
+        assert_ne!(reissued.value(), old_cookie.value());
+
+        // The re-issued cookie works without any fallback key.
+        let only_new = app!(
+            SessionMiddleware::builder(store.clone(), new_key)
+                .cookie_content_security(security)
+                .build()
+        );
+        let (_, body) = call(
+            &only_new,
+            http::TestRequest::get()
+                .uri("/read")
+                .cookie(reissued)
+                .to_request(),
+        )
+        .await;
+        assert_eq!(
+            body, "1",
+            "{security:?}: the new cookie is under the current key"
+        );
+        let (_, body) = call(
+            &only_new,
+            http::TestRequest::get()
+                .uri("/read")
+                .cookie(old_cookie)
+                .to_request(),
+        )
+        .await;
+        assert_eq!(
+            body, "0",
+            "{security:?}: an unknown key gives a fresh session"
+        );
+    }
+}
+
+#[test]
+fn fallback_keys_are_bounded() {
+    let result = SessionMiddleware::builder(MemorySessionStore::new(), Key::generate())
+        .fallback_keys((0..5).map(|_| Key::generate()))
+        .try_build();
+    assert_eq!(result.err(), Some(BuildError::TooManyFallbackKeys(5)));
+}
+
+#[test]
+fn short_keys_are_an_error_not_a_panic() {
+    assert!(
+        Key::try_from(&[0_u8; 32][..]).is_err(),
+        "Key::try_from refuses short keys"
+    );
+}
+
+#[actix_web::test]
+async fn signed_values_are_bound_to_the_cookie_name() {
+    let key = Key::generate();
+    let store = MemorySessionStore::new();
+    let other = app!(
+        SessionMiddleware::builder(store.clone(), key.clone())
+            .cookie_name("other".into())
+            .cookie_content_security(CookieContentSecurity::Signed)
+            .build()
+    );
+    let res = other
+        .call(http::TestRequest::post().uri("/write").to_request())
+        .await
+        .expect("ok");
+    let foreign = cookie_of(&res, "other").expect("cookie");
+
+    let app = app!(
+        SessionMiddleware::builder(store, key)
+            .cookie_content_security(CookieContentSecurity::Signed)
+            .build()
+    );
+    let replayed = Cookie::new("id", foreign.value().to_owned());
+    let (_, body) = call(
+        &app,
+        http::TestRequest::get()
+            .uri("/read")
+            .cookie(replayed)
+            .to_request(),
+    )
+    .await;
+    assert_eq!(body, "0", "a value signed for `other` does not open `id`");
+}
+
+async fn absolute_timeout_is_enforced<S: SessionStore + 'static>(store: S, clock: Clock) {
+    let app = app!(
+        SessionMiddleware::builder(store, Key::generate())
+            .clock(clock.clone())
+            .session_lifecycle(
+                PersistentSession::default()
+                    .session_ttl(Duration::minutes(30))
+                    .session_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest)
+                    .absolute_ttl(Duration::hours(2)),
+            )
+            .build()
+    );
+    let (cookie, body) = call(&app, http::TestRequest::post().uri("/write").to_request()).await;
+    assert_eq!(body, "1");
+    let mut cookie = cookie.expect("cookie");
+    assert_eq!(cookie.max_age(), Some(Duration::minutes(30)));
+
+    // Active every 20 minutes: the idle timeout never fires.
+    for step in 1..6 {
+        clock.advance(Duration::minutes(20));
+        let (next, body) = call(
+            &app,
+            http::TestRequest::post()
+                .uri("/write")
+                .cookie(cookie.clone())
+                .to_request(),
+        )
+        .await;
+        assert_eq!(
+            body,
+            (step + 1).to_string(),
+            "step {step}: the session lives on"
+        );
+        cookie = next.expect("cookie refreshed");
+    }
+    // 1h40m in: the cookie may not outlive the absolute limit.
+    assert_eq!(
+        cookie.max_age(),
+        Some(Duration::minutes(20)),
+        "Max-Age capped at the absolute limit"
+    );
+
+    // Active a second ago, but two hours old: a fresh session.
+    clock.advance(Duration::minutes(19) + Duration::seconds(59));
+    let (_, body) = call(
+        &app,
+        http::TestRequest::get()
+            .uri("/read")
+            .cookie(cookie.clone())
+            .to_request(),
+    )
+    .await;
+    assert_eq!(body, "6", "just before the absolute limit");
+    clock.advance(Duration::seconds(1));
+    let (_, body) = call(
+        &app,
+        http::TestRequest::get()
+            .uri("/read")
+            .cookie(cookie)
+            .to_request(),
+    )
+    .await;
+    assert_eq!(body, "0", "past the absolute limit the session is gone");
+}
+
+fn test_clock() -> Clock {
+    Clock::manual(OffsetDateTime::UNIX_EPOCH + Duration::days(20_000))
+}
+
+#[actix_web::test]
+async fn absolute_timeout_on_the_memory_store() {
+    let clock = test_clock();
+    absolute_timeout_is_enforced(
+        MemorySessionStore::builder().clock(clock.clone()).build(),
+        clock,
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn absolute_timeout_on_the_cookie_store() {
+    let clock = test_clock();
+    absolute_timeout_is_enforced(CookieSessionStore::with_clock(clock.clone()), clock).await;
+}
+
+async fn idle_timeout_is_enforced<S: SessionStore + 'static>(store: S, clock: Clock) {
+    let app = app!(
+        SessionMiddleware::builder(store, Key::generate())
+            .clock(clock.clone())
+            .session_lifecycle(BrowserSession::default().state_ttl(Duration::minutes(30)))
+            .build()
+    );
+    let (cookie, _) = call(&app, http::TestRequest::post().uri("/write").to_request()).await;
+    let cookie = cookie.expect("cookie");
+    clock.advance(Duration::minutes(29));
+    let (_, body) = call(
+        &app,
+        http::TestRequest::get()
+            .uri("/read")
+            .cookie(cookie.clone())
+            .to_request(),
+    )
+    .await;
+    assert_eq!(body, "1");
+    clock.advance(Duration::minutes(1));
+    let (_, body) = call(
+        &app,
+        http::TestRequest::get()
+            .uri("/read")
+            .cookie(cookie)
+            .to_request(),
+    )
+    .await;
+    assert_eq!(
+        body, "0",
+        "idle for the whole TTL: the session is gone, whatever the browser kept"
+    );
+}
+
+#[actix_web::test]
+async fn idle_timeout_on_the_memory_store() {
+    let clock = test_clock();
+    idle_timeout_is_enforced(
+        MemorySessionStore::builder().clock(clock.clone()).build(),
+        clock,
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn idle_timeout_on_the_cookie_store() {
+    let clock = test_clock();
+    idle_timeout_is_enforced(CookieSessionStore::with_clock(clock.clone()), clock).await;
+}
+
+#[actix_web::test]
+async fn renew_keeps_the_creation_time() {
+    let clock = test_clock();
+    let store = MemorySessionStore::builder().clock(clock.clone()).build();
+    let app = http::init_service(
+        App::new()
+            .wrap(
+                SessionMiddleware::builder(store, Key::generate())
+                    .clock(clock.clone())
+                    .session_lifecycle(BrowserSession::default().absolute_ttl(Duration::hours(1)))
+                    .build(),
+            )
+            .route("/write", web::post().to(write))
+            .route("/read", web::get().to(read))
+            .route(
+                "/renew",
+                web::post().to(|session: Session| async move {
+                    session.renew();
+                    HttpResponse::Ok().finish()
+                }),
+            ),
+    )
+    .await;
+    let (cookie, _) = call(&app, http::TestRequest::post().uri("/write").to_request()).await;
+    clock.advance(Duration::minutes(50));
+    let (renewed, _) = call(
+        &app,
+        http::TestRequest::post()
+            .uri("/renew")
+            .cookie(cookie.expect("cookie"))
+            .to_request(),
+    )
+    .await;
+    let renewed = renewed.expect("renew sets a cookie");
+    clock.advance(Duration::minutes(10));
+    let (_, body) = call(
+        &app,
+        http::TestRequest::get()
+            .uri("/read")
+            .cookie(renewed)
+            .to_request(),
+    )
+    .await;
+    assert_eq!(body, "0", "renewing does not extend the absolute lifetime");
+}
+
+#[test]
+fn cookie_prefix_rules_are_checked_at_build_time() {
+    let builder = || SessionMiddleware::builder(MemorySessionStore::new(), Key::generate());
+    let err = |b: session::SessionMiddlewareBuilder<MemorySessionStore>| b.try_build().err();
+    assert!(matches!(
+        err(builder()
+            .cookie_name("__Host-id".into())
+            .cookie_domain(Some("example.com".into()))),
+        Some(BuildError::HostPrefixWithDomain(_))
+    ));
+    assert!(matches!(
+        err(builder()
+            .cookie_name("__Host-id".into())
+            .cookie_secure(false)),
+        Some(BuildError::HostPrefixWithoutSecure(_))
+    ));
+    assert!(matches!(
+        err(builder()
+            .cookie_name("__Host-id".into())
+            .cookie_path("/app".into())),
+        Some(BuildError::HostPrefixWithPath(..))
+    ));
+    assert!(matches!(
+        err(builder()
+            .cookie_name("__Secure-id".into())
+            .cookie_secure(false)),
+        Some(BuildError::SecurePrefixWithoutSecure(_))
+    ));
+    assert!(matches!(
+        err(builder().cookie_partitioned(true).cookie_secure(false)),
+        Some(BuildError::PartitionedWithoutSecure)
+    ));
+    assert!(matches!(
+        err(builder().cookie_name("bad name;".into())),
+        Some(BuildError::InvalidCookieName(_))
+    ));
+    assert!(matches!(
+        err(builder().cookie_name(String::new())),
+        Some(BuildError::InvalidCookieName(_))
+    ));
+    assert!(
+        builder()
+            .cookie_name("__Host-id".into())
+            .try_build()
+            .is_ok()
+    );
+    assert!(
+        builder()
+            .cookie_name("__Secure-id".into())
+            .cookie_domain(Some("example.com".into()))
+            .try_build()
+            .is_ok()
+    );
+}
+
+#[test]
+#[should_panic(
+    expected = "must not have a Domain: remove `cookie_domain(..)` or rename the cookie"
+)]
+fn build_panics_with_a_message_saying_what_to_change() {
+    let _ = SessionMiddleware::builder(MemorySessionStore::new(), Key::generate())
+        .cookie_name("__Host-id".into())
+        .cookie_domain(Some("example.com".into()))
+        .build();
+}
+
+#[actix_web::test]
+async fn partitioned_cookies_carry_the_attribute() {
+    let app = http::init_service(
+        App::new()
+            .wrap(
+                SessionMiddleware::builder(MemorySessionStore::new(), Key::generate())
+                    .cookie_partitioned(true)
+                    .build(),
+            )
+            .route("/write", web::post().to(write))
+            .route(
+                "/logout",
+                web::post().to(|session: Session| async move {
+                    session.purge();
+                    HttpResponse::Ok().finish()
+                }),
+            ),
+    )
+    .await;
+    let res = app
+        .call(http::TestRequest::post().uri("/write").to_request())
+        .await
+        .expect("ok");
+    let header = res
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .expect("set-cookie")
+        .to_owned();
+    assert!(
+        header.ends_with("; Partitioned") && header.contains("Secure"),
+        "{header}"
+    );
+    let cookie = cookie_of(&res, "id").expect("cookie");
+    let res = app
+        .call(
+            http::TestRequest::post()
+                .uri("/logout")
+                .cookie(cookie)
+                .to_request(),
+        )
+        .await
+        .expect("ok");
+    let removal = res
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .expect("removal")
+        .to_owned();
+    assert!(
+        removal.contains("Max-Age=0") && removal.ends_with("; Partitioned"),
+        "{removal}"
+    );
+}

@@ -681,3 +681,184 @@ async fn workflow_over_http<F, Store>(
         );
     }
 }
+
+/// How many parallel requests [`concurrency_test_suite`] fires at one session.
+pub const PARALLEL_REQUESTS: usize = 50;
+
+/// Checks that a store loses no update under concurrency, over a real HTTP server with two
+/// workers whose stores come from `store_builder` (clones must share one backend):
+///
+/// - [`PARALLEL_REQUESTS`] parallel requests on one session, each reading the session,
+///   awaiting briefly, then setting its own key: every key survives;
+/// - parallel writes of one key end with one of the written values, never a mix;
+/// - a request that loaded the session before a concurrent logout does not bring it back;
+/// - a request still carrying the old cookie after a concurrent `renew` does not revive the
+///   old key.
+///
+/// Stores that write the whole state on every change (the default
+/// [`SessionStore::update_changes`]) fail the first check; the cookie store cannot pass it by
+/// design (each response carries its own copy of the state).
+///
+/// # Panics
+/// When an update is lost or a session comes back.
+pub async fn concurrency_test_suite<F, Store>(store_builder: F)
+where
+    Store: SessionStore + 'static,
+    F: Fn() -> Store + Clone + Send + 'static,
+{
+    let key = key();
+    let srv = actix_test::start_with(actix_test::config().workers(2), move || {
+        App::new()
+            .wrap(
+                SessionMiddleware::builder(store_builder(), key.clone())
+                    .cookie_secure(false)
+                    .build(),
+            )
+            .route("/start", web::post().to(concurrency::start))
+            .route(
+                "/slow-set/{name}/{value}",
+                web::post().to(concurrency::slow_set),
+            )
+            .route("/keys", web::get().to(concurrency::keys))
+            .route("/logout", web::post().to(logout))
+            .route("/renew", web::post().to(concurrency::renew))
+    });
+    let cookie_of = |res: &actix_test::ClientResponse<_>| -> Option<Cookie<'static>> {
+        res.cookies()
+            .ok()?
+            .iter()
+            .find(|c| c.name() == "id")
+            .cloned()
+    };
+    let new_session = || async {
+        let res = srv
+            .post("/start")
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        cookie_of(&res).expect("a new session sets its cookie")
+    };
+    let keys_of = |cookie: Cookie<'static>| {
+        let req = srv.get("/keys").cookie(cookie);
+        async move {
+            let mut res = req.send().await.unwrap_or_else(|e| panic!("{e}"));
+            res.json::<serde_json::Map<String, serde_json::Value>>()
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+        }
+    };
+
+    // Every parallel write to its own key survives.
+    let cookie = new_session().await;
+    let requests = (0..PARALLEL_REQUESTS).map(|i| {
+        srv.post(format!("/slow-set/key{i}/{i}"))
+            .cookie(cookie.clone())
+            .send()
+    });
+    for res in futures_util::future::join_all(requests).await {
+        assert!(res.unwrap_or_else(|e| panic!("{e}")).status().is_success());
+    }
+    let state = keys_of(cookie.clone()).await;
+    let missing: Vec<usize> = (0..PARALLEL_REQUESTS)
+        .filter(|i| state.get(&format!("key{i}")) != Some(&serde_json::json!(i.to_string())))
+        .collect();
+    assert!(missing.is_empty(), "lost updates for keys {missing:?}");
+    assert_eq!(state.get("started"), Some(&serde_json::json!(true)));
+
+    // Parallel writes of one key: one of the values wins, whole.
+    let requests = (0..10).map(|i| {
+        srv.post(format!("/slow-set/shared/value-{i}"))
+            .cookie(cookie.clone())
+            .send()
+    });
+    futures_util::future::join_all(requests).await;
+    let state = keys_of(cookie.clone()).await;
+    let shared = state
+        .get("shared")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        (0..10).any(|i| shared == format!("value-{i}")),
+        "unexpected value {shared:?}"
+    );
+
+    // Logout while a slow request is in flight: the session stays logged out.
+    let cookie = new_session().await;
+    let slow = srv.post("/slow-set/late/1").cookie(cookie.clone()).send();
+    let logout = async {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+        srv.post("/logout").cookie(cookie.clone()).send().await
+    };
+    let (slow, logout) = futures_util::future::join(slow, logout).await;
+    assert!(
+        logout
+            .unwrap_or_else(|e| panic!("{e}"))
+            .status()
+            .is_success()
+    );
+    let slow = slow.unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        cookie_of(&slow).is_none_or(|c| c.value().is_empty()),
+        "the in-flight request must not re-issue the logged-out session"
+    );
+    assert!(
+        keys_of(cookie).await.is_empty(),
+        "the logged-out session came back"
+    );
+
+    // Renew while a request with the old cookie is in flight: the old key stays dead.
+    let cookie = new_session().await;
+    let slow = srv.post("/slow-set/late/1").cookie(cookie.clone()).send();
+    let renew = async {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+        srv.post("/renew").cookie(cookie.clone()).send().await
+    };
+    let (_, renewed) = futures_util::future::join(slow, renew).await;
+    let renewed =
+        cookie_of(&renewed.unwrap_or_else(|e| panic!("{e}"))).expect("renew sets a cookie");
+    assert!(
+        keys_of(cookie).await.is_empty(),
+        "the pre-renew key came back"
+    );
+    assert_eq!(
+        keys_of(renewed).await.get("started"),
+        Some(&serde_json::json!(true))
+    );
+}
+
+mod concurrency {
+    use actix_web::{HttpResponse, web};
+
+    use crate::Session;
+
+    pub(super) async fn start(session: Session) -> HttpResponse {
+        match session.insert("started", true) {
+            Ok(()) => HttpResponse::Ok().finish(),
+            Err(_) => HttpResponse::InternalServerError().finish(),
+        }
+    }
+
+    /// Reads the session, waits, then writes: the window in which other requests save.
+    pub(super) async fn slow_set(
+        session: Session,
+        path: web::Path<(String, String)>,
+    ) -> HttpResponse {
+        let (name, value) = path.into_inner();
+        let seen = session.entries().len();
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(150)).await;
+        match session.insert(name, value) {
+            Ok(()) => HttpResponse::Ok().body(seen.to_string()),
+            Err(_) => HttpResponse::InternalServerError().finish(),
+        }
+    }
+
+    pub(super) async fn keys(session: Session) -> HttpResponse {
+        HttpResponse::Ok().json(&*session.entries())
+    }
+
+    pub(super) async fn renew(session: Session) -> HttpResponse {
+        session.renew();
+        HttpResponse::Ok().finish()
+    }
+}

@@ -215,6 +215,8 @@ pub(crate) struct Configuration {
     /// The absolute timeout, counted from the session's creation.
     pub(crate) absolute_ttl: Option<Duration>,
     pub(crate) clock: Clock,
+    /// Load the state when an extractor first asks for it, not before every request.
+    pub(crate) lazy_loading: bool,
 }
 
 #[derive(Debug)]
@@ -303,6 +305,7 @@ pub struct SessionMiddlewareBuilder<Store: SessionStore> {
     content_security: CookieContentSecurity,
     lifecycle: SessionLifecycle,
     clock: Clock,
+    lazy_loading: bool,
 }
 
 impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
@@ -321,6 +324,7 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
             content_security: CookieContentSecurity::Private,
             lifecycle: SessionLifecycle::BrowserSession(BrowserSession::default()),
             clock: Clock::system(),
+            lazy_loading: false,
         }
     }
 
@@ -415,6 +419,26 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
         self
     }
 
+    /// Loads the session state only when a handler first extracts the [`Session`] (or a
+    /// `#[session]` struct), instead of before every request (default: `false`).
+    ///
+    /// Routes that never extract the session then cost no store round trip, even when the
+    /// request carries a session cookie — for Redis, the difference between a network call
+    /// and none on every static page or health check.
+    ///
+    /// What it means for synchronous code: guards and other code that call
+    /// [`SessionExt::get_session`](crate::SessionExt::get_session) before a handler extracts
+    /// the session see it *not yet loaded* ([`Session::is_loaded`](crate::Session::is_loaded)
+    /// is `false`): it reads as empty. Changes made to a session that was never loaded are
+    /// not lost: the middleware loads the stored state after the handler and replays them on
+    /// top. Keep eager loading (the default) if guards decide on session contents, or load
+    /// explicitly in async code with `Session::extract(&req).await`. A store failure during a
+    /// lazy load turns the response into an opaque `500`.
+    pub fn lazy_loading(mut self, lazy: bool) -> Self {
+        self.lazy_loading = lazy;
+        self
+    }
+
     /// Builds the middleware.
     ///
     /// # Panics
@@ -468,6 +492,7 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
             ttl_extension_policy,
             absolute_ttl,
             clock: self.clock,
+            lazy_loading: self.lazy_loading,
         };
         Ok(SessionMiddleware::from_parts(self.store, configuration))
     }

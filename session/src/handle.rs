@@ -13,12 +13,15 @@ use std::{
 use actix_web::{
     FromRequest, HttpMessage as _, HttpRequest, HttpResponse, ResponseError,
     body::BoxBody,
-    dev::{Extensions, Payload, ServiceRequest},
+    dev::{Extensions, Payload},
 };
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 
-use crate::storage::{SessionChanges, SessionState};
+use crate::{
+    middleware::LazyLoader,
+    storage::{SessionChanges, SessionState},
+};
 
 /// The session of the current request.
 ///
@@ -68,6 +71,8 @@ struct SessionInner {
     /// Keys set or removed since the state was loaded (since the last clear, if `cleared`).
     touched: BTreeSet<String>,
     cleared: bool,
+    /// Lazy loading only: the stored state has not been loaded yet.
+    pending: bool,
 }
 
 impl SessionInner {
@@ -238,32 +243,50 @@ impl Session {
         }
     }
 
-    /// Puts a loaded state into the request's session (called by the middleware).
-    pub(crate) fn attach(req: &ServiceRequest, state: SessionState) {
-        let session = Self::from_extensions(&mut req.extensions_mut());
-        session.inner().state = state;
+    /// Whether the stored state has been loaded. Always `true` unless the middleware loads
+    /// lazily and no extractor has asked for the session yet; see
+    /// [`SessionMiddlewareBuilder::lazy_loading`](crate::SessionMiddlewareBuilder::lazy_loading).
+    pub fn is_loaded(&self) -> bool {
+        !self.inner().pending
     }
 
-    /// Takes the session's outcome out of the request (called by the middleware).
-    pub(crate) fn take_changes(extensions: &Extensions) -> (SessionStatus, SessionChanges) {
-        let Some(session) = extensions.get::<Self>() else {
-            return (SessionStatus::Unchanged, SessionChanges::default());
-        };
+    /// Puts a loaded state into the request's session (called by the middleware).
+    pub(crate) fn attach(extensions: &mut Extensions, state: Option<SessionState>) {
+        let session = Self::from_extensions(extensions);
         let mut inner = session.inner();
+        if inner.pending {
+            inner.pending = false;
+            if let Some(state) = state {
+                inner.state = state;
+            }
+        } else if let Some(state) = state {
+            inner.state = state;
+        }
+    }
+
+    /// Takes the session's outcome out of the request (called by the middleware), with
+    /// whether the state was never loaded.
+    pub(crate) fn take_changes(&self) -> (SessionStatus, SessionChanges, bool) {
+        let mut inner = self.inner();
         let state = std::mem::take(&mut inner.state);
         let touched = std::mem::take(&mut inner.touched);
         (
             inner.status,
             SessionChanges::new(state, touched, inner.cleared),
+            inner.pending,
         )
     }
 
-    /// The session stored in `extensions`, creating an empty one if there is none.
+    /// The session stored in `extensions`, creating one if there is none: empty, and not yet
+    /// loaded when the middleware loads lazily.
     pub(crate) fn from_extensions(extensions: &mut Extensions) -> Self {
         if let Some(session) = extensions.get::<Self>() {
             return session.clone();
         }
         let session = Self::new();
+        if extensions.contains::<LazyLoader>() {
+            session.inner().pending = true;
+        }
         extensions.insert(session.clone());
         session
     }
@@ -299,24 +322,56 @@ impl std::fmt::Debug for SessionEntries<'_> {
 }
 
 /// Extracts the request's [`Session`]; never fails.
+///
+/// With [lazy loading](crate::SessionMiddlewareBuilder::lazy_loading) this is where the state
+/// is loaded from the store. If the store fails, the handler gets an empty session and the
+/// middleware answers an opaque `500` instead of the handler's response.
 impl FromRequest for Session {
     type Error = Infallible;
     type Future = ExtractSession;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ExtractSession(Some(Self::from_extensions(&mut req.extensions_mut())))
+        let session = Self::from_extensions(&mut req.extensions_mut());
+        if !session.inner().pending {
+            return ExtractSession(ExtractState::Ready(Some(session)));
+        }
+        let Some(loader) = req.extensions().get::<LazyLoader>().cloned() else {
+            return ExtractSession(ExtractState::Ready(Some(session)));
+        };
+        let load = loader.load(req.clone());
+        ExtractSession(ExtractState::Loading(Box::pin(async move {
+            load.await;
+            session
+        })))
     }
 }
 
 /// The future returned when a [`Session`] is extracted.
-#[derive(Debug)]
-pub struct ExtractSession(Option<Session>);
+pub struct ExtractSession(ExtractState);
+
+enum ExtractState {
+    Ready(Option<Session>),
+    Loading(Pin<Box<dyn Future<Output = Session>>>),
+}
+
+impl std::fmt::Debug for ExtractSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match self.0 {
+            ExtractState::Ready(_) => "ready",
+            ExtractState::Loading(_) => "loading",
+        };
+        f.debug_tuple("ExtractSession").field(&state).finish()
+    }
+}
 
 impl Future for ExtractSession {
     type Output = Result<Session, Infallible>;
 
-    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
-        Poll::Ready(Ok(self.0.take().unwrap_or_default()))
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.0 {
+            ExtractState::Ready(session) => Poll::Ready(Ok(session.take().unwrap_or_default())),
+            ExtractState::Loading(load) => load.as_mut().poll(cx).map(Ok),
+        }
     }
 }
 
@@ -404,9 +459,8 @@ mod tests {
         session.insert("b", 2).unwrap();
         assert_eq!(session.remove("b"), Some(json!(2)));
         assert_eq!(session.remove("missing"), None);
-        let mut ext = Extensions::new();
-        ext.insert(session.clone());
-        let (status, changes) = Session::take_changes(&ext);
+        let (status, changes, pending) = session.take_changes();
+        assert!(!pending);
         assert_eq!(status, SessionStatus::Changed);
         assert!(!changes.is_cleared());
         let changed: Vec<_> = changes.changed().collect();

@@ -8,7 +8,7 @@ use std::{
 };
 
 use actix_web::{
-    HttpMessage as _, HttpResponse,
+    HttpMessage as _, HttpRequest, HttpResponse,
     body::MessageBody,
     cookie::{Cookie, Key, time::Duration},
     dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready},
@@ -111,10 +111,18 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(InnerSessionMiddleware {
-            service: Rc::new(service),
+        let engine = Rc::new(Engine {
             store: Arc::clone(&self.store),
             configuration: Arc::clone(&self.configuration),
+        });
+        let lazy_loader = self
+            .configuration
+            .lazy_loading
+            .then(|| LazyLoader(Rc::new(Rc::clone(&engine))));
+        ready(Ok(InnerSessionMiddleware {
+            service: Rc::new(service),
+            engine,
+            lazy_loader,
         }))
     }
 }
@@ -123,8 +131,128 @@ where
 #[doc(hidden)]
 pub struct InnerSessionMiddleware<S, Store: SessionStore> {
     service: Rc<S>,
+    engine: Rc<Engine<Store>>,
+    /// Set when loading lazily; handed to each request.
+    lazy_loader: Option<LazyLoader>,
+}
+
+/// Loads and saves sessions for one worker.
+struct Engine<Store> {
     store: Arc<Store>,
     configuration: Arc<Configuration>,
+}
+
+/// Present in a request's extensions when the middleware loads lazily: how extractors load.
+#[derive(Clone)]
+pub(crate) struct LazyLoader(Rc<dyn LoadSession>);
+
+impl LazyLoader {
+    /// Loads the session of `req` into its extensions (a failure is recorded there too).
+    pub(crate) fn load(&self, req: HttpRequest) -> Pin<Box<dyn Future<Output = ()>>> {
+        self.0.load_into(req)
+    }
+}
+
+/// Type-erased lazy loading, so that [`Session`] needs no store type parameter.
+trait LoadSession {
+    fn load_into(&self, req: HttpRequest) -> Pin<Box<dyn Future<Output = ()>>>;
+}
+
+impl<Store: SessionStore + 'static> LoadSession for Rc<Engine<Store>> {
+    fn load_into(&self, req: HttpRequest) -> Pin<Box<dyn Future<Output = ()>>> {
+        let engine = Rc::clone(self);
+        Box::pin(async move {
+            let loaded = engine.load(&req).await;
+            let mut extensions = req.extensions_mut();
+            match loaded {
+                Ok((record, state)) => {
+                    Session::attach(&mut extensions, state);
+                    extensions.insert(record);
+                }
+                // The cause was logged where it happened.
+                Err(_) => {
+                    extensions.insert(LoadFailed);
+                }
+            }
+        })
+    }
+}
+
+/// Marks a request whose lazy load failed: the middleware answers an opaque 500.
+struct LoadFailed;
+
+/// What loading found out about a request's session, needed again when it is saved.
+struct LoadRecord {
+    key: Option<SessionKey>,
+    created_at: Option<i64>,
+    /// Whether the request carried a cookie with the session's name, valid or not.
+    cookie_present: bool,
+    /// Whether the cookie verified only under a fallback key.
+    needs_reissue: bool,
+}
+
+impl<Store: SessionStore + 'static> Engine<Store> {
+    /// Reads the cookie and loads the state it points to.
+    async fn load(
+        &self,
+        req: &HttpRequest,
+    ) -> Result<(LoadRecord, Option<SessionState>), actix_web::Error> {
+        let cookie = read_session_cookie(req.headers(), &self.configuration.cookie);
+        let loaded = load(self.store.as_ref(), &self.configuration, cookie.key).await?;
+        let record = LoadRecord {
+            key: loaded.key,
+            created_at: loaded.created_at,
+            cookie_present: cookie.present,
+            needs_reissue: cookie.needs_reissue,
+        };
+        Ok((record, loaded.state))
+    }
+
+    /// Saves what the handler did to the session and sets the cookie on the response.
+    async fn save<B>(
+        &self,
+        res: &mut ServiceResponse<B>,
+        eager: Option<LoadRecord>,
+    ) -> Result<(), actix_web::Error> {
+        let configuration = &self.configuration;
+        let (session, lazy) = {
+            let mut extensions = res.request().extensions_mut();
+            if extensions.contains::<LoadFailed>() {
+                return Err(opaque_500());
+            }
+            (
+                extensions.get::<Session>().cloned(),
+                extensions.remove::<LoadRecord>(),
+            )
+        };
+        if res.status().is_server_error() {
+            tracing::debug!("the handler answered 5xx: session changes are not saved");
+            return Ok(());
+        }
+        let Some(session) = session else {
+            // Lazy loading and nobody asked for the session: nothing to do.
+            return Ok(());
+        };
+        let (status, mut changes, pending) = session.take_changes();
+        let record = match eager.or(lazy) {
+            Some(record) => record,
+            None if pending => {
+                let refresh =
+                    configuration.ttl_extension_policy == TtlExtensionPolicy::OnEveryRequest;
+                if status == SessionStatus::Unchanged && !refresh {
+                    return Ok(());
+                }
+                // Changed without being loaded (synchronous code): load now, replay on top.
+                let (record, state) = self.load(res.request()).await?;
+                changes = changes.rebase(state);
+                record
+            }
+            None => return Ok(()),
+        };
+        let cookie_present = record.cookie_present;
+        let outcome = persist(self.store.as_ref(), configuration, record, status, changes).await?;
+        apply_outcome(res, configuration, outcome, cookie_present)
+    }
 }
 
 impl<S, B, Store> Service<ServiceRequest> for InnerSessionMiddleware<S, Store>
@@ -141,31 +269,20 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let service = Rc::clone(&self.service);
-        let store = Arc::clone(&self.store);
-        let configuration = Arc::clone(&self.configuration);
+        let engine = Rc::clone(&self.engine);
+        let lazy_loader = self.lazy_loader.clone();
 
         Box::pin(async move {
-            let cookie = read_session_cookie(&req, &configuration.cookie);
-            let loaded = load(store.as_ref(), &configuration, cookie.key).await?;
-            if let Some(state) = loaded.state {
-                Session::attach(&req, state);
-            }
-
-            let mut res = service.call(req).await?;
-
-            if res.status().is_server_error() {
-                tracing::debug!("the handler answered 5xx: session changes are not saved");
-                return Ok(res);
-            }
-            let (status, changes) = Session::take_changes(&res.request().extensions());
-            let request = RequestSession {
-                key: loaded.key,
-                created_at: loaded.created_at,
-                cookie_present: cookie.present,
-                needs_reissue: cookie.needs_reissue,
+            let eager = if let Some(lazy_loader) = lazy_loader {
+                req.extensions_mut().insert(lazy_loader);
+                None
+            } else {
+                let (record, state) = engine.load(req.request()).await?;
+                Session::attach(&mut req.extensions_mut(), state);
+                Some(record)
             };
-            let outcome = persist(store.as_ref(), &configuration, request, status, changes).await?;
-            apply_outcome(&mut res, &configuration, outcome, cookie.present)?;
+            let mut res = service.call(req).await?;
+            engine.save(&mut res, eager).await?;
             Ok(res)
         })
     }
@@ -183,7 +300,7 @@ struct SessionCookie {
 
 /// Finds the session cookie. Every cookie carrying the session's name (matched as sent, not
 /// percent-decoded) is verified, in any order; the first that verifies wins.
-fn read_session_cookie(req: &ServiceRequest, config: &CookieConfiguration) -> SessionCookie {
+fn read_session_cookie(headers: &header::HeaderMap, config: &CookieConfiguration) -> SessionCookie {
     let mut found = SessionCookie {
         key: None,
         present: false,
@@ -191,8 +308,7 @@ fn read_session_cookie(req: &ServiceRequest, config: &CookieConfiguration) -> Se
     };
     // Cookie headers are parsed as bytes: a header that is not UTF-8 still counts as carrying
     // a (broken) session cookie, so that `purge` can remove it.
-    let candidates = req
-        .headers()
+    let candidates = headers
         .get_all(header::COOKIE)
         .flat_map(|value| value.as_bytes().split(|&byte| byte == b';'))
         .filter_map(|pair| {
@@ -284,20 +400,10 @@ enum CookieOutcome {
     Remove,
 }
 
-/// What the middleware knows about the request's session when it saves it.
-struct RequestSession {
-    key: Option<SessionKey>,
-    created_at: Option<i64>,
-    /// Whether the request carried a cookie with the session's name, valid or not.
-    cookie_present: bool,
-    /// Whether the cookie verified only under a fallback key.
-    needs_reissue: bool,
-}
-
 async fn persist<Store: SessionStore>(
     store: &Store,
     configuration: &Configuration,
-    request: RequestSession,
+    request: LoadRecord,
     status: SessionStatus,
     mut changes: SessionChanges,
 ) -> Result<CookieOutcome, actix_web::Error> {

@@ -52,6 +52,23 @@ impl SessionChanges {
         &self.state
     }
 
+    /// Replays the changes on top of `base`, the stored state (for a session whose state was
+    /// never loaded: the changes were made blind).
+    pub(crate) fn rebase(mut self, base: Option<SessionState>) -> Self {
+        if self.cleared {
+            return self;
+        }
+        let mut state = base.unwrap_or_default();
+        for key in &self.touched {
+            match self.state.remove(key) {
+                Some(value) => state.insert(key.clone(), value),
+                None => state.remove(key),
+            };
+        }
+        self.state = state;
+        self
+    }
+
     /// Sets an entry the middleware keeps beside the user's data; `tracked` makes it part of
     /// the changed keys, so that stores writing only the difference write it too.
     pub(crate) fn insert_internal(&mut self, key: &str, value: Value, tracked: bool) {

@@ -314,8 +314,7 @@ async fn a_failed_lazy_load_is_an_opaque_500() {
                 .to_request(),
         )
         .await
-        .err()
-        .expect("the load failure fails the request");
+        .expect_err("the load failure fails the request");
     let res = err.error_response();
     assert_eq!(res.status().as_u16(), 500);
     let body = actix_web::body::to_bytes(res.into_body())

@@ -81,6 +81,8 @@
 mod clock;
 pub mod config;
 mod cookie_codec;
+#[doc(hidden)]
+pub mod fuzzing;
 mod handle;
 mod lifetime;
 mod middleware;

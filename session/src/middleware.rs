@@ -289,9 +289,9 @@ where
 }
 
 /// What the request's cookies told us about its session.
-struct SessionCookie {
+pub(crate) struct SessionCookie {
     /// The verified session key, if any cookie verified.
-    key: Option<SessionKey>,
+    pub(crate) key: Option<SessionKey>,
     /// Whether the request carried any cookie with the session's name, valid or not.
     present: bool,
     /// Whether the valid cookie verified only under a fallback key.
@@ -300,7 +300,10 @@ struct SessionCookie {
 
 /// Finds the session cookie. Every cookie carrying the session's name (matched as sent, not
 /// percent-decoded) is verified, in any order; the first that verifies wins.
-fn read_session_cookie(headers: &header::HeaderMap, config: &CookieConfiguration) -> SessionCookie {
+pub(crate) fn read_session_cookie(
+    headers: &header::HeaderMap,
+    config: &CookieConfiguration,
+) -> SessionCookie {
     let mut found = SessionCookie {
         key: None,
         present: false,

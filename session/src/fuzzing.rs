@@ -1,0 +1,63 @@
+//! Entry points for the fuzz targets in `fuzz/` and the property tests: thin wrappers that
+//! reach the decoders a client controls. Not part of the public API.
+
+use actix_web::{
+    cookie::{Cookie, Key, SameSite},
+    http::header::{self, HeaderMap, HeaderValue},
+};
+
+use crate::{
+    config::{CookieConfiguration, CookieContentSecurity},
+    cookie_codec::CookieCodec,
+    middleware::read_session_cookie,
+};
+
+fn security(signed: bool) -> CookieContentSecurity {
+    if signed {
+        CookieContentSecurity::Signed
+    } else {
+        CookieContentSecurity::Private
+    }
+}
+
+/// Seals `value` for the cookie `name` as the middleware does, and returns it as it goes on
+/// the wire (percent-encoded).
+pub fn seal_cookie_value(key: &Key, name: &str, value: &str, signed: bool) -> String {
+    let sealed = CookieCodec::new(key, &[], security(signed)).seal(name, value);
+    let rendered = Cookie::new(name.to_owned(), sealed).encoded().to_string();
+    rendered
+        .split_once('=')
+        .map(|(_, value)| value.to_owned())
+        .unwrap_or_default()
+}
+
+/// Opens a cookie value as the middleware does; `None` if it does not verify.
+pub fn open_cookie_value(key: &Key, name: &str, value: &str, signed: bool) -> Option<String> {
+    CookieCodec::new(key, &[], security(signed))
+        .open(name, value)
+        .map(|opened| opened.value)
+}
+
+/// Runs the middleware's `Cookie` header parsing and verification on raw header bytes and
+/// returns the session key it accepts, if any.
+pub fn session_key_from_cookie_header(
+    key: &Key,
+    header_bytes: &[u8],
+    signed: bool,
+) -> Option<String> {
+    let value = HeaderValue::from_bytes(header_bytes).ok()?;
+    let mut headers = HeaderMap::new();
+    headers.insert(header::COOKIE, value);
+    let config = CookieConfiguration {
+        name: "id".to_owned(),
+        secure: true,
+        http_only: true,
+        same_site: SameSite::Lax,
+        path: "/".to_owned(),
+        domain: None,
+        partitioned: false,
+        max_age: None,
+        codec: CookieCodec::new(key, &[], security(signed)),
+    };
+    read_session_cookie(&headers, &config).key.map(String::from)
+}

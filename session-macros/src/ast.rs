@@ -73,10 +73,7 @@ impl<'a> Input<'a> {
                 return None;
             }
             Fields::Unit => {
-                let span = original
-                    .semi_token
-                    .map_or(original.ident.span(), |semi| semi.span);
-                errors.push(not_a_struct(span, "a unit struct"));
+                errors.push(not_a_struct(original.ident.span(), "a unit struct"));
                 return None;
             }
         };

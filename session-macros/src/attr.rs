@@ -51,7 +51,7 @@ pub(crate) fn container(args: TokenStream, errors: &mut Errors) -> Container {
     let mut container = Container::default();
     let parser = meta::parser(|meta| {
         if meta.path.is_ident(PREFIX) {
-            let lit: LitStr = meta.value()?.parse()?;
+            let lit = string_value(&meta)?;
             if lit.value().is_empty() {
                 errors.push(syn::Error::new(
                     lit.span(),
@@ -60,7 +60,7 @@ pub(crate) fn container(args: TokenStream, errors: &mut Errors) -> Container {
             }
             set_once(&mut container.prefix, lit, &meta, errors);
         } else if meta.path.is_ident(CRATE) {
-            let lit: LitStr = meta.value()?.parse()?;
+            let lit = string_value(&meta)?;
             match lit.parse::<Path>() {
                 Ok(path) => set_once(&mut container.krate, path, &meta, errors),
                 Err(err) => errors.push(syn::Error::new(
@@ -71,7 +71,7 @@ pub(crate) fn container(args: TokenStream, errors: &mut Errors) -> Container {
                 )),
             }
         } else {
-            unknown_key(&meta, "", CONTAINER_KEYS, errors)?;
+            unknown_key(&meta, "", CONTAINER_KEYS, (FIELD_KEYS, "a field"), errors)?;
         }
         Ok(())
     });
@@ -87,7 +87,7 @@ pub(crate) fn field(attrs: &[Attribute], errors: &mut Errors) -> Field {
     for attr in attrs.iter().filter(|attr| attr.path().is_ident(SESSION)) {
         let result = attr.parse_nested_meta(|meta| {
             if meta.path.is_ident(KEY) {
-                let lit: LitStr = meta.value()?.parse()?;
+                let lit = string_value(&meta)?;
                 if lit.value().is_empty() {
                     errors.push(syn::Error::new(
                         lit.span(),
@@ -119,7 +119,13 @@ pub(crate) fn field(attrs: &[Attribute], errors: &mut Errors) -> Field {
                 };
                 set_once(&mut field.default, Default { span, path }, &meta, errors);
             } else {
-                unknown_key(&meta, "field ", FIELD_KEYS, errors)?;
+                unknown_key(
+                    &meta,
+                    "field ",
+                    FIELD_KEYS,
+                    (CONTAINER_KEYS, "the struct"),
+                    errors,
+                )?;
             }
             Ok(())
         });
@@ -128,6 +134,15 @@ pub(crate) fn field(attrs: &[Attribute], errors: &mut Errors) -> Field {
         }
     }
     field
+}
+
+/// The string literal after `name =`; without `=`, an error on the name saying what to write.
+fn string_value(meta: &ParseNestedMeta<'_>) -> syn::Result<LitStr> {
+    if !meta.input.peek(Token![=]) {
+        let name = path_to_string(&meta.path);
+        return Err(meta.error(format!("expected `{name} = \"...\"`")));
+    }
+    meta.value()?.parse()
 }
 
 /// Stores `value` in `slot`, or reports a duplicate on the repeated key.
@@ -149,6 +164,7 @@ fn unknown_key(
     meta: &ParseNestedMeta<'_>,
     kind: &str,
     allowed: &[&str],
+    (elsewhere, place): (&[&str], &str),
     errors: &mut Errors,
 ) -> syn::Result<()> {
     let name = path_to_string(&meta.path);
@@ -157,9 +173,12 @@ fn unknown_key(
         .map(|key| format!("`{key}`"))
         .collect::<Vec<_>>()
         .join(", ");
-    let hint = match closest(&name, allowed) {
-        Some(close) => format!("; did you mean `{close}`?"),
-        None => String::new(),
+    let hint = if elsewhere.contains(&name.as_str()) {
+        format!("; `{name}` belongs on {place}: `#[{SESSION}({name} = ...)]`")
+    } else if let Some(close) = closest(&name, allowed) {
+        format!("; did you mean `{close}`?")
+    } else {
+        String::new()
     };
     errors.push(syn::Error::new_spanned(
         &meta.path,
@@ -193,18 +212,27 @@ fn closest<'a>(name: &str, allowed: &[&'a str]) -> Option<&'a str> {
         .map(|(_, candidate)| candidate)
 }
 
-/// Levenshtein distance between two strings, by characters.
+/// Edit distance between two strings, by characters: insertions, deletions, substitutions
+/// and transpositions of neighbours (optimal string alignment), so `kye` is one edit from `key`.
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    // Three rows of the dynamic-programming table: i - 2, i - 1 and i.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
     let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = Vec::with_capacity(b.len() + 1);
-        current.push(i + 1);
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+    for i in 1..=a.len() {
+        let mut current = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (previous[j - 1] + cost)
+                .min(previous[j] + 1)
+                .min(current[j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(before[j - 2] + 1);
+            }
+            current[j] = best;
         }
-        previous = current;
+        before = std::mem::replace(&mut previous, current);
     }
     previous[b.len()]
 }
@@ -216,7 +244,9 @@ mod tests {
     #[test]
     fn edit_distance_counts_edits() {
         assert_eq!(edit_distance("key", "key"), 0);
-        assert_eq!(edit_distance("kye", "key"), 2);
+        assert_eq!(edit_distance("kye", "key"), 1);
+        assert_eq!(edit_distance("ca", "abc"), 3);
+        assert_eq!(edit_distance("defualt", "default"), 1);
         assert_eq!(edit_distance("keys", "key"), 1);
         assert_eq!(edit_distance("", "key"), 3);
         assert_eq!(edit_distance("prefx", "prefix"), 1);
@@ -228,6 +258,7 @@ mod tests {
         assert_eq!(closest("krate", CONTAINER_KEYS), Some(CRATE));
         assert_eq!(closest("defualt", FIELD_KEYS), Some(DEFAULT));
         assert_eq!(closest("keys", FIELD_KEYS), Some(KEY));
+        assert_eq!(closest("kye", FIELD_KEYS), Some(KEY));
         assert_eq!(closest("rename", FIELD_KEYS), None);
     }
 

@@ -165,89 +165,241 @@ fn accessors(input: &Input<'_>, field: &Field<'_>, krate: &Path) -> TokenStream 
         #krate::__private::typed::<#value_ty>(&self.session, Self::#konst)
     };
 
-    let key_doc = format!(" Session key: `{key}`.");
-    let getter_summary = if docs.is_empty() {
-        let summary = format!(" Reads `{name}` from the session.");
-        vec![quote!(#[doc = #summary])]
-    } else {
-        Vec::new()
-    };
-    let get_errors = quote! {
-        #[doc = ""]
-        #[doc = " # Errors"]
-        #[doc = " If the stored value does not deserialize as the field's type."]
-    };
-    let (get_ty, get_body, missing_doc) = match &field.attrs.default {
+    // The closure of a default is what keeps its type errors on the attribute (see
+    // `default_fn`), so clippy must not suggest the function itself.
+    let getter_allow = field
+        .attrs
+        .default
+        .as_ref()
+        .map(|_| quote!(#[allow(clippy::redundant_closure)]));
+    let (get_ty, get_body, missing) = match &field.attrs.default {
         None => (
             quote!(::core::option::Option<#value_ty>),
             quote!(#typed.get()),
-            " Returns `None` if the session has no value for it.",
+            "`None` if the session has no value for it.",
         ),
         Some(default) => {
             let make = default_fn(default, krate);
             (
                 quote!(#ty),
                 quote!(#typed.get_or_else(#make)),
-                " Returns the default value if the session has no value for it.",
+                "the default value if the session has no value for it.",
             )
         }
     };
-    let set_summary = format!(" Stores a new value of `{name}` in the session.");
-    let remove_summary =
-        format!(" Removes `{name}` from the session and returns its value, if any.");
-    let key_const_doc = format!(" The session key of `{name}`: `{key}`.");
+    let docs = FieldDocs::new(field, &key, &docs, missing);
+    let FieldDocs {
+        konst: konst_docs,
+        getter: getter_docs,
+        setter: setter_docs,
+        remover: remover_docs,
+    } = &docs;
 
     quote! {
         #(#cfgs)*
-        #[doc = #key_const_doc]
+        #konst_docs
         #vis const #konst: &'static str = #key;
 
         #(#cfgs)*
-        #(#docs)*
-        #(#getter_summary)*
-        #[doc = ""]
-        #[doc = #key_doc]
-        #[doc = #missing_doc]
-        #get_errors
+        #getter_docs
+        #getter_allow
         #vis fn #getter(&self) -> ::core::result::Result<#get_ty, #krate::SessionGetError> {
             #get_body
         }
 
         #(#cfgs)*
-        #[doc = #set_summary]
-        #[doc = ""]
-        #(#docs)*
-        #[doc = ""]
-        #[doc = #key_doc]
-        #[doc = ""]
-        #[doc = " # Errors"]
-        #[doc = " If the value does not serialize as JSON; the session is then left unchanged."]
+        #setter_docs
         #vis fn #setter(&self, value: #value_ty) -> ::core::result::Result<(), #krate::SessionInsertError> {
             #typed.insert(value)
         }
 
         #(#cfgs)*
-        #[doc = #remove_summary]
-        #[doc = ""]
-        #(#docs)*
-        #[doc = ""]
-        #[doc = #key_doc]
-        #[doc = ""]
-        #[doc = " # Errors"]
-        #[doc = " If the removed value does not deserialize as the field's type (it is removed all the same)."]
+        #remover_docs
         #vis fn #remover(&self) -> ::core::result::Result<::core::option::Option<#value_ty>, #krate::SessionGetError> {
             #typed.remove()
         }
     }
 }
 
+/// The documentation of a field's generated items: the field's own doc comment, then what
+/// the item does, its key and its errors (a user crate may deny `missing_docs` and
+/// `clippy::missing_errors_doc`).
+struct FieldDocs {
+    konst: TokenStream,
+    getter: TokenStream,
+    setter: TokenStream,
+    remover: TokenStream,
+}
+
+impl FieldDocs {
+    fn new(field: &Field<'_>, key: &str, user_docs: &[&Attribute], missing: &str) -> Self {
+        let name = field.name();
+        let user = quote!(#(#user_docs)*);
+        let lines = |lines: &[&str]| {
+            let lines = lines.iter().map(|line| format!(" {line}"));
+            quote!(#(#[doc = #lines])*)
+        };
+        let key_line = format!("Session key: `{key}`.");
+        let with_user_docs = |summary: String, errors: &str| {
+            let summary = lines(&[&summary]);
+            let rest = lines(&["", &key_line, "", "# Errors", errors]);
+            if user_docs.is_empty() {
+                quote!(#summary #rest)
+            } else {
+                let blank = lines(&[""]);
+                quote!(#summary #blank #user #rest)
+            }
+        };
+        Self {
+            konst: lines(&[&format!("The session key of `{name}`: `{key}`.")]),
+            getter: with_user_docs(
+                format!("Reads `{name}` from the session: {missing}"),
+                "If the stored value does not deserialize as the field's type.",
+            ),
+            setter: with_user_docs(
+                format!("Stores a new value of `{name}` in the session."),
+                "If the value does not serialize as JSON; the session is then left unchanged.",
+            ),
+            remover: with_user_docs(
+                format!("Removes `{name}` from the session and returns its value, if any."),
+                "If the removed value does not deserialize as the field's type; it is removed \
+                 all the same.",
+            ),
+        }
+    }
+}
+
 /// The function called for a missing value of a `#[session(default)]` field.
 fn default_fn(default: &attr::Default, krate: &Path) -> TokenStream {
+    // A call, not a function item passed along, so that its type is checked in one place:
+    // the `default` attribute, path or keyword.
     if let Some(path) = &default.path {
-        quote!(#path)
+        let span = path.span();
+        quote_spanned!(span=> || #path())
     } else {
-        // Spanned on `default`, so a type without `Default` is reported there.
+        // Spanned on `default`, crate path included, so that a type without `Default` is
+        // reported there.
         let span: Span = default.span;
-        quote_spanned!(span=> #krate::__private::default_value)
+        let krate = respan(quote!(#krate), span);
+        quote_spanned!(span=> || #krate::__private::default_value())
+    }
+}
+
+/// `tokens` with every token at `span` (paths have no groups that need a deeper walk).
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(span);
+            token
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::TokenTree;
+
+    use super::*;
+
+    fn expand_str(args: TokenStream, item: TokenStream) -> String {
+        session(args, &item).to_string()
+    }
+
+    fn idents(tokens: TokenStream, out: &mut Vec<String>) {
+        for token in tokens {
+            match token {
+                TokenTree::Ident(ident) => out.push(ident.to_string()),
+                TokenTree::Group(group) => idents(group.stream(), out),
+                TokenTree::Punct(_) | TokenTree::Literal(_) => {}
+            }
+        }
+    }
+
+    #[test]
+    fn the_expansion_names_only_core_and_the_facade() {
+        let item = quote! {
+            /// A cart.
+            pub struct Cart {
+                /// The items.
+                pub items: Vec<String>,
+                #[session(key = "uid")]
+                user_id: Option<u64>,
+                #[session(default)]
+                visits: u32,
+            }
+        };
+        let expanded = session(quote!(prefix = "cart"), &item);
+        let text = expanded.to_string();
+        assert!(!text.contains("compile_error"), "{text}");
+        let mut names = Vec::new();
+        idents(expanded, &mut names);
+        // The user crate may depend on neither serde nor actix-web.
+        for forbidden in ["serde", "serde_json", "actix_web", "std"] {
+            assert!(
+                !names.iter().any(|name| name == forbidden),
+                "`{forbidden}` in {text}"
+            );
+        }
+        for path in [
+            "session :: __private :: typed",
+            ":: core :: result :: Result",
+        ] {
+            assert!(text.contains(path), "{path} missing from {text}");
+        }
+        assert!(
+            text.contains("const USER_ID_KEY : & 'static str = \"cart.uid\""),
+            "{text}"
+        );
+        assert!(text.contains("# [automatically_derived]"), "{text}");
+    }
+
+    #[test]
+    fn prelude_names_are_always_absolute() {
+        let expanded = expand_str(
+            TokenStream::new(),
+            quote!(
+                struct S {
+                    a: Option<u8>,
+                    #[session(default)]
+                    b: u8,
+                }
+            ),
+        );
+        for name in [
+            "Option",
+            "Result",
+            "Clone",
+            "From",
+            "Debug",
+            "Default",
+            "Infallible",
+        ] {
+            let mut rest = expanded.as_str();
+            while let Some(at) = rest.find(name) {
+                let before = &rest[..at];
+                assert!(
+                    before.ends_with(":: "),
+                    "`{name}` not absolute in {expanded}"
+                );
+                rest = &rest[at + name.len()..];
+            }
+        }
+    }
+
+    #[test]
+    fn errors_keep_the_item_without_field_attributes() {
+        let expanded = expand_str(
+            quote!(prefx = "a"),
+            quote!(
+                struct S {
+                    #[session(key = "k")]
+                    a: u8,
+                }
+            ),
+        );
+        assert!(expanded.contains("compile_error"), "{expanded}");
+        assert!(expanded.starts_with("struct S { a : u8 , }"), "{expanded}");
+        assert!(!expanded.contains("# [session"), "{expanded}");
     }
 }

@@ -17,6 +17,7 @@ impl Input<'_> {
     /// Reports every rule the struct breaks to `errors`.
     pub(crate) fn validate(&self, errors: &mut Errors) {
         self.check_generics(errors);
+        self.check_derives(errors);
         let mut keys: BTreeMap<String, &Field<'_>> = BTreeMap::new();
         let mut methods: BTreeMap<String, &Field<'_>> = BTreeMap::new();
         let mut consts: BTreeMap<String, &Field<'_>> = BTreeMap::new();
@@ -64,6 +65,23 @@ impl Input<'_> {
                 ));
             } else {
                 consts.insert(konst, field);
+            }
+        }
+    }
+
+    /// The fields are gone after the expansion, so derives would see only the session handle,
+    /// which implements `Clone` and `Debug` itself.
+    fn check_derives(&self, errors: &mut Errors) {
+        for attr in &self.original.attrs {
+            if attr.path().is_ident("derive") {
+                errors.push(syn::Error::new_spanned(
+                    attr,
+                    format!(
+                        "`#[{SESSION}]` structs cannot have `derive` attributes: the fields become \
+                         accessors on a session handle, which implements `Clone` and `Debug` \
+                         itself; derive on the field types instead"
+                    ),
+                ));
             }
         }
     }

@@ -134,6 +134,10 @@ fn expand(input: &Input<'_>) -> TokenStream {
     }
 }
 
+/// Field attributes that apply to each generated item of the field: conditional compilation,
+/// deprecation and lint levels. (`expect` is left out: it would have to be met four times.)
+const PASSED_ON: &[&str] = &["cfg", "deprecated", "allow", "warn", "deny", "forbid"];
+
 /// The constant and the three methods of one field.
 fn accessors(input: &Input<'_>, field: &Field<'_>, krate: &Path) -> TokenStream {
     let vis = field.vis;
@@ -152,17 +156,18 @@ fn accessors(input: &Input<'_>, field: &Field<'_>, krate: &Path) -> TokenStream 
         .copied()
         .filter(|attr| attr.path().is_ident("doc"))
         .collect();
-    let cfgs: Vec<&Attribute> = field
+    let passed_on: Vec<&Attribute> = field
         .other_attrs
         .iter()
         .copied()
-        .filter(|attr| attr.path().is_ident("cfg") || attr.path().is_ident("deprecated"))
+        .filter(|attr| PASSED_ON.iter().any(|name| attr.path().is_ident(name)))
         .collect();
 
     // Every use of the value type goes through this one call, spanned on the field's type:
-    // a type that is not `Serialize + DeserializeOwned` gives one error, on the type.
+    // a type that is not `Serialize + DeserializeOwned` gives one error, on the type. The key
+    // is the literal rather than the constant, which may be `#[deprecated]` with the field.
     let typed = quote_spanned! {value_ty.span()=>
-        #krate::__private::typed::<#value_ty>(&self.session, Self::#konst)
+        #krate::__private::typed::<#value_ty>(&self.session, #key)
     };
 
     // The closure of a default is what keeps its type errors on the attribute (see
@@ -196,24 +201,24 @@ fn accessors(input: &Input<'_>, field: &Field<'_>, krate: &Path) -> TokenStream 
     } = &docs;
 
     quote! {
-        #(#cfgs)*
+        #(#passed_on)*
         #konst_docs
         #vis const #konst: &'static str = #key;
 
-        #(#cfgs)*
+        #(#passed_on)*
         #getter_docs
         #getter_allow
         #vis fn #getter(&self) -> ::core::result::Result<#get_ty, #krate::SessionGetError> {
             #get_body
         }
 
-        #(#cfgs)*
+        #(#passed_on)*
         #setter_docs
         #vis fn #setter(&self, value: #value_ty) -> ::core::result::Result<(), #krate::SessionInsertError> {
             #typed.insert(value)
         }
 
-        #(#cfgs)*
+        #(#passed_on)*
         #remover_docs
         #vis fn #remover(&self) -> ::core::result::Result<::core::option::Option<#value_ty>, #krate::SessionGetError> {
             #typed.remove()

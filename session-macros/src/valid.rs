@@ -10,8 +10,17 @@ use crate::{
     errors::Errors,
 };
 
-/// Methods the macro generates on every session struct, which no field may shadow.
-const RESERVED_METHODS: &[&str] = &["session", "from_session"];
+/// Methods every session struct has, which no accessor may take: inherent ones, and trait
+/// methods that an inherent method of the same name would shadow (`Cart::from(session)`,
+/// `cart.clone()`, `Cart::extract(&req)`).
+const RESERVED_METHODS: &[&str] = &[
+    "session",
+    "from_session",
+    "from",
+    "clone",
+    "extract",
+    "from_request",
+];
 
 impl Input<'_> {
     /// Reports every rule the struct breaks to `errors`.
@@ -42,7 +51,10 @@ impl Input<'_> {
                 if RESERVED_METHODS.contains(&method.as_str()) {
                     errors.push(name_clash(
                         field,
-                        &format!("the method `{method}()` that every session struct has"),
+                        &format!(
+                            "the method `{method}()` that every session struct has (directly or \
+                             through `From`, `Clone` or `FromRequest`)"
+                        ),
                     ));
                 } else if let Some(first) = methods.get(&method) {
                     errors.push(name_clash(

@@ -1,4 +1,5 @@
 //! Every accepted form of `#[session]`, used as a handler argument.
+#![deny(warnings)]
 
 use actix_web::{App, HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -28,7 +29,20 @@ pub struct Cart {
     #[session(default)]
     other: std::collections::BTreeMap<String, i64>,
     full_path: ::std::option::Option<bool>,
+    /// Fields can be configured away, accessors and all.
+    #[cfg(any())]
+    never: NotSerializable,
+    /// Lint levels and deprecation carry over to the accessors.
+    #[cfg(all())]
+    #[allow(clippy::pedantic)]
+    #[deny(deprecated)]
+    always: u8,
+    #[deprecated = "use `items`"]
+    old_items: Vec<String>,
 }
+
+#[cfg(any())]
+struct NotSerializable;
 
 #[session]
 struct NoPrefix {
@@ -82,6 +96,7 @@ fn main() {
         ["cart.items", "cart.uid", "cart.visits", "cart.limit", "cart.m", "cart.o", "cart.full_path"]
     );
     assert_eq!(NoPrefix::VALUE_KEY, "value");
+    assert_eq!(Cart::ALWAYS_KEY, "cart.always");
 
     let session = Session::new();
     let _ = EmptyArgs::from_session(&session);

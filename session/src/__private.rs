@@ -20,6 +20,7 @@ pub fn extract<T: From<Session>>(req: &HttpRequest) -> Extract<T> {
 
 /// `T::default()`, for `#[session(default)]` fields.
 #[inline]
+#[must_use]
 pub fn default_value<T: Default>() -> T {
     T::default()
 }
@@ -30,6 +31,7 @@ pub fn default_value<T: Default>() -> T {
 /// generated accessors all call it with the same span (the field's type), so a type that
 /// cannot be stored gives one error, on the type.
 #[inline]
+#[must_use]
 pub fn typed<'a, T: Serialize + DeserializeOwned>(
     session: &'a Session,
     key: &'static str,

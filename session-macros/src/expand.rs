@@ -2,7 +2,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
-use syn::{Attribute, Fields, Item, Path, spanned::Spanned as _};
+use syn::{Attribute, Fields, Item, Path, ext::IdentExt as _, spanned::Spanned as _};
 
 use crate::{
     ast::{Field, Input},
@@ -66,7 +66,12 @@ fn expand(input: &Input<'_>) -> TokenStream {
     let vis = &original.vis;
     let ident = &original.ident;
     let struct_token = &original.struct_token;
-    let name = ident.to_string();
+    let name = ident.unraw().to_string();
+    // A `#[cfg]` after `#[session]` must remove the impls with the struct.
+    let cfgs: Vec<&Attribute> = struct_attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("cfg"))
+        .collect();
 
     let accessors = input
         .fields
@@ -79,6 +84,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
             session: #krate::Session,
         }
 
+        #(#cfgs)*
         #[allow(dead_code)]
         impl #ident {
             /// A typed handle on `session`: reads and writes go to that session.
@@ -97,6 +103,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
             #(#accessors)*
         }
 
+        #(#cfgs)*
         #[automatically_derived]
         impl ::core::convert::From<#krate::Session> for #ident {
             fn from(session: #krate::Session) -> Self {
@@ -104,6 +111,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
             }
         }
 
+        #(#cfgs)*
         #[automatically_derived]
         impl ::core::clone::Clone for #ident {
             fn clone(&self) -> Self {
@@ -111,6 +119,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
             }
         }
 
+        #(#cfgs)*
         #[automatically_derived]
         impl ::core::fmt::Debug for #ident {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -118,6 +127,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
             }
         }
 
+        #(#cfgs)*
         /// Extracts the typed handle on the request's session; never fails.
         #[automatically_derived]
         impl #private::FromRequest for #ident {

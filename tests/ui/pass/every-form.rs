@@ -103,3 +103,10 @@ fn main() {
     let empty = Empty::from(session);
     let _ = empty.clone().session();
 }
+
+/// A `cfg` after `#[session]` removes the impls with the struct.
+#[session]
+#[cfg(any())]
+struct ConfiguredAway {
+    value: NotSerializable,
+}

@@ -15,7 +15,7 @@ use crate::{
 /// A struct with named fields under `#[session]`.
 pub(crate) struct Input<'a> {
     pub(crate) original: &'a ItemStruct,
-    pub(crate) attrs: attr::Container,
+    pub(crate) attrs: attr::ContainerAttrs,
     pub(crate) fields: Vec<Field<'a>>,
 }
 
@@ -26,7 +26,7 @@ pub(crate) struct Field<'a> {
     pub(crate) ty: &'a Type,
     /// `U` when the field's type is `Option<U>`.
     pub(crate) option_inner: Option<&'a Type>,
-    pub(crate) attrs: attr::Field,
+    pub(crate) attrs: attr::FieldAttrs,
     /// The field's own attributes, other than `#[session]`.
     pub(crate) other_attrs: Vec<&'a Attribute>,
 }
@@ -36,7 +36,7 @@ impl<'a> Input<'a> {
     /// to `errors` too, but do not prevent building the IR, so that later checks still run.
     pub(crate) fn from_item(
         item: &'a Item,
-        attrs: attr::Container,
+        attrs: attr::ContainerAttrs,
         errors: &mut Errors,
     ) -> Option<Self> {
         let not_a_struct = |span: Span, what: &str| {
@@ -164,25 +164,27 @@ fn option_inner(ty: &Type) -> Option<&Type> {
     if path.qself.is_some() {
         return None;
     }
-    let segments: Vec<_> = path.path.segments.iter().collect();
-    let (last, parents) = segments.split_last()?;
-    let parents: Vec<String> = parents.iter().map(|s| s.ident.to_string()).collect();
-    let known_path = matches!(
-        parents
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .as_slice(),
-        [] | ["std" | "core", "option"]
-    );
-    if !known_path || last.ident != "Option" {
-        return None;
-    }
-    let PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
+    let names: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .map(|segment| segment.ident.to_string())
+        .collect();
+    let is_option = match names.as_slice() {
+        [option] => option == "Option",
+        [krate, module, option] => {
+            (krate == "std" || krate == "core") && module == "option" && option == "Option"
+        }
+        _ => false,
     };
-    match args.args.iter().collect::<Vec<_>>().as_slice() {
-        [GenericArgument::Type(inner)] => Some(inner),
+    let last = path.path.segments.last()?;
+    match &last.arguments {
+        PathArguments::AngleBracketed(args) if is_option && args.args.len() == 1 => {
+            match args.args.first()? {
+                GenericArgument::Type(inner) => Some(inner),
+                _ => None,
+            }
+        }
         _ => None,
     }
 }

@@ -26,20 +26,20 @@ const FIELD_KEYS: &[&str] = &[KEY, DEFAULT];
 
 /// The arguments of `#[session(...)]` on the struct.
 #[derive(Default)]
-pub(crate) struct Container {
+pub(crate) struct ContainerAttrs {
     pub(crate) prefix: Option<LitStr>,
     pub(crate) krate: Option<Path>,
 }
 
 /// The arguments of every `#[session(...)]` on one field.
 #[derive(Default)]
-pub(crate) struct Field {
+pub(crate) struct FieldAttrs {
     pub(crate) key: Option<LitStr>,
-    pub(crate) default: Option<Default>,
+    pub(crate) default: Option<DefaultAttr>,
 }
 
 /// `#[session(default)]` or `#[session(default = "path")]`.
-pub(crate) struct Default {
+pub(crate) struct DefaultAttr {
     /// The `default` keyword, for errors about the field.
     pub(crate) span: Span,
     /// The function to call; `None` for `Default::default`.
@@ -47,8 +47,8 @@ pub(crate) struct Default {
 }
 
 /// Parses the arguments of the attribute macro itself; problems go to `errors`.
-pub(crate) fn container(args: TokenStream, errors: &mut Errors) -> Container {
-    let mut container = Container::default();
+pub(crate) fn container(args: TokenStream, errors: &mut Errors) -> ContainerAttrs {
+    let mut container = ContainerAttrs::default();
     let parser = meta::parser(|meta| {
         if meta.path.is_ident(PREFIX) {
             let lit = string_value(&meta)?;
@@ -82,8 +82,8 @@ pub(crate) fn container(args: TokenStream, errors: &mut Errors) -> Container {
 }
 
 /// Parses every `#[session(...)]` among a field's attributes; problems go to `errors`.
-pub(crate) fn field(attrs: &[Attribute], errors: &mut Errors) -> Field {
-    let mut field = Field::default();
+pub(crate) fn field(attrs: &[Attribute], errors: &mut Errors) -> FieldAttrs {
+    let mut field = FieldAttrs::default();
     for attr in attrs.iter().filter(|attr| attr.path().is_ident(SESSION)) {
         let result = attr.parse_nested_meta(|meta| {
             if meta.path.is_ident(KEY) {
@@ -117,7 +117,12 @@ pub(crate) fn field(attrs: &[Attribute], errors: &mut Errors) -> Field {
                 } else {
                     None
                 };
-                set_once(&mut field.default, Default { span, path }, &meta, errors);
+                set_once(
+                    &mut field.default,
+                    DefaultAttr { span, path },
+                    &meta,
+                    errors,
+                );
             } else {
                 unknown_key(
                     &meta,

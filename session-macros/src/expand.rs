@@ -285,7 +285,7 @@ impl FieldDocs {
 }
 
 /// The function called for a missing value of a `#[session(default)]` field.
-fn default_fn(default: &attr::Default, krate: &Path) -> TokenStream {
+fn default_fn(default: &attr::DefaultAttr, krate: &Path) -> TokenStream {
     // A call, not a function item passed along, so that its type is checked in one place:
     // the `default` attribute, path or keyword.
     if let Some(path) = &default.path {

@@ -58,6 +58,17 @@ pub(crate) fn container(args: TokenStream, errors: &mut Errors) -> ContainerAttr
                     "the session key prefix cannot be empty; remove `prefix` to use the field keys as they are",
                 ));
             }
+            if let Some(trimmed) = lit.value().strip_suffix('.') {
+                let fix = if trimmed.is_empty() {
+                    "remove `prefix`".to_owned()
+                } else {
+                    format!("write `prefix = \"{trimmed}\"`")
+                };
+                errors.push(syn::Error::new(
+                    lit.span(),
+                    format!("the prefix is joined to the keys with a `.` already; {fix}"),
+                ));
+            }
             set_once(&mut container.prefix, lit, &meta, errors);
         } else if meta.path.is_ident(CRATE) {
             let lit = string_value(&meta)?;

@@ -12,5 +12,10 @@ struct Cart<T> {
 
 fn main() {
     // The item is still there, unchanged: no "cannot find type" errors.
-    let _ = Cart::<u8> { items: Vec::new(), user_id: None, count: 0, visits: 0 };
+    let _ = Cart::<u8> {
+        items: Vec::new(),
+        user_id: None,
+        count: 0,
+        visits: 0,
+    };
 }

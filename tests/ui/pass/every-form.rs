@@ -93,7 +93,15 @@ fn main() {
     ];
     assert_eq!(
         keys,
-        ["cart.items", "cart.uid", "cart.visits", "cart.limit", "cart.m", "cart.o", "cart.full_path"]
+        [
+            "cart.items",
+            "cart.uid",
+            "cart.visits",
+            "cart.limit",
+            "cart.m",
+            "cart.o",
+            "cart.full_path"
+        ]
     );
     assert_eq!(NoPrefix::VALUE_KEY, "value");
     assert_eq!(Cart::ALWAYS_KEY, "cart.always");

@@ -10,5 +10,8 @@ struct Prefs {
 fn main() {
     let prefs = Prefs::from(web_session::Session::new());
     prefs.set_theme("dark".to_owned()).unwrap();
-    assert_eq!(prefs.session().get::<String>("p.theme").unwrap().as_deref(), Some("dark"));
+    assert_eq!(
+        prefs.session().get::<String>("p.theme").unwrap().as_deref(),
+        Some("dark")
+    );
 }

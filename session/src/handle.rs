@@ -390,7 +390,7 @@ macro_rules! session_error {
         }
 
         impl $name {
-            fn new<T>(key: &str, source: serde_json::Error) -> Self {
+            pub(crate) fn new<T>(key: &str, source: serde_json::Error) -> Self {
                 Self { key: key.to_owned(), type_name: std::any::type_name::<T>(), source }
             }
 

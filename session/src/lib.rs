@@ -78,6 +78,8 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[doc(hidden)]
+pub mod __private;
 mod clock;
 pub mod config;
 mod cookie_codec;

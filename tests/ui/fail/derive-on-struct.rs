@@ -1,0 +1,7 @@
+#[session::session]
+#[derive(Clone, Debug)]
+struct Cart {
+    items: Vec<String>,
+}
+
+fn main() {}

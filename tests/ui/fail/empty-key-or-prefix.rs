@@ -1,0 +1,7 @@
+#[session::session(prefix = "")]
+struct Cart {
+    #[session(key = "")]
+    items: Vec<String>,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[session::session]
+enum Cart {
+    Empty,
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[session::session]
+fn cart() {}
+
+fn main() {}

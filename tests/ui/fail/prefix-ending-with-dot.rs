@@ -1,0 +1,6 @@
+#[session::session(prefix = "cart.")]
+struct Cart {
+    items: Vec<String>,
+}
+
+fn main() {}

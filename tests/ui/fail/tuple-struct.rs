@@ -1,0 +1,4 @@
+#[session::session]
+struct Cart(Vec<String>);
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[session::session]
+union Cart {
+    count: u32,
+}
+
+fn main() {}

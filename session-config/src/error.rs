@@ -18,7 +18,7 @@ pub(crate) const DEFAULTS_NAME: &str = "session-config defaults";
 ///
 /// ```text
 /// lifecycle.ttl = "7 parsecs" (environment variable SESSION_LIFECYCLE__TTL): expected a duration such as "30m", "12h" or "1d" (or a number of seconds): unknown time unit "parsecs", supported units: ...
-/// cookie.same_site = "sideways" (session.toml:4): unknown variant: found `sideways`, expected one of `strict`, `lax`, `none`
+/// cookie.same_site = "sideways" (session.toml:4): unknown value "sideways", expected one of "strict", "lax" or "none"
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {

@@ -61,9 +61,9 @@
 //! | `cookie.domain` | `SESSION_COOKIE__DOMAIN` | none (this host only) | a domain |
 //! | `cookie.content_security` | `SESSION_COOKIE__CONTENT_SECURITY` | `"private"` | `"private"` (encrypted), `"signed"` (readable by the client) |
 //! | `lifecycle.kind` | `SESSION_LIFECYCLE__KIND` | `"browser"` | `"browser"` (no `Max-Age`), `"persistent"` (`Max-Age = ttl`) |
-//! | `lifecycle.ttl` | `SESSION_LIFECYCLE__TTL` | `"1d"` | a [humantime](https://docs.rs/humantime) duration (`"30m"`, `"12h"`, `"7d"`) or seconds |
+//! | `lifecycle.ttl` | `SESSION_LIFECYCLE__TTL` | `"1d"` | a [humantime](https://docs.rs/humantime) duration (`"30m"`, `"12h"`, `"7d"`) or seconds, at most 400 days |
 //! | `lifecycle.extend` | `SESSION_LIFECYCLE__EXTEND` | `"on-state-changes"` | `"on-state-changes"`, `"on-every-request"` |
-//! | `lifecycle.absolute_ttl` | `SESSION_LIFECYCLE__ABSOLUTE_TTL` | none | a duration (not yet applied, see below) |
+//! | `lifecycle.absolute_ttl` | `SESSION_LIFECYCLE__ABSOLUTE_TTL` | none | a duration, at most 400 days (not yet applied, see below) |
 //! | `redis.url` | `SESSION_REDIS__URL` | none | `redis://`, `rediss://`, `redis+unix://` or `unix://` URL |
 //! | `redis.cluster` | `SESSION_REDIS__CLUSTER` | `[]` | cluster node URLs (instead of `url`) |
 //! | `redis.key_prefix` | `SESSION_REDIS__KEY_PREFIX` | `"session:"` | prepended to every Redis key |
@@ -89,8 +89,8 @@
 //! Every mistake is reported, not just the first, each on its own line with the key, the value
 //! as written (secret keys redacted) and where it came from:
 //! ```text
-//! cookie.same_site = "sideways" (session.toml:5): unknown variant: found `sideways`, expected one of `strict`, `lax`, `none`
 //! cookie.nmae = "sid" (session.toml:4): unknown key, expected one of name, secure, http_only, same_site, path, domain, content_security
+//! cookie.same_site = "sideways" (session.toml:5): unknown value "sideways", expected one of "strict", "lax" or "none"
 //! lifecycle.ttl = "7 parsecs" (environment variable SESSION_LIFECYCLE__TTL): expected a duration such as "30m", "12h" or "1d" (or a number of seconds): unknown time unit "parsecs", …
 //! secret_key = <redacted> (environment variable SESSION_SECRET_KEY): too short: it decodes to 32 bytes, at least 64 are required (…)
 //! cookie.domain = "example.com" (session.toml:7): a cookie named "__Host-sid" (cookie.name) must not have a Domain: remove cookie.domain or rename the cookie

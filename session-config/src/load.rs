@@ -52,6 +52,9 @@ pub(crate) const SECTIONS: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// The longest TTL: browsers cap a cookie's `Max-Age` at 400 days (RFC 6265bis).
+pub(crate) const MAX_TTL: Duration = Duration::from_secs(400 * 24 * 60 * 60);
+
 /// More fallback keys than this is a mistake (each costs a verification per bad cookie).
 pub(crate) const MAX_FALLBACK_KEYS: usize = 8;
 
@@ -381,10 +384,11 @@ fn check_lifecycle(lifecycle: &LifecycleConfig, problems: &mut Vec<Problem>) {
         let Some(value) = value else { continue };
         if value.is_zero() {
             problems.push(Problem::new(key, "must be longer than zero"));
-        } else if actix_web::cookie::time::Duration::try_from(value).is_err()
-            || value.as_secs() > i64::MAX as u64 / 2
-        {
-            problems.push(Problem::new(key, "is too long"));
+        } else if value > MAX_TTL {
+            problems.push(Problem::new(
+                key,
+                "must be at most 400 days: browsers cap cookie lifetimes there (RFC 6265bis)",
+            ));
         }
     }
 }

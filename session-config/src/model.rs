@@ -17,9 +17,14 @@ pub struct SessionConfig {
     /// Where the session state lives (`store`, default `"memory"`).
     pub store: StoreKind,
     /// The key that signs or encrypts the cookies (`secret_key`, no default).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    ///
+    /// Never serialized, so that a config dumped with serde (or used as a figment provider)
+    /// does not carry it.
+    #[serde(skip_serializing)]
     pub secret_key: Option<SecretKey>,
-    /// Older keys still accepted while keys are rotated (`fallback_keys`, default `[]`).
+    /// Older keys still accepted while keys are rotated (`fallback_keys`, default `[]`, at
+    /// most 8). Never serialized, like `secret_key`.
+    #[serde(skip_serializing)]
     pub fallback_keys: Vec<SecretKey>,
     /// Whether a random key may be generated when `secret_key` is unset (`allow_ephemeral_key`,
     /// default `true` in debug builds and `false` in release builds).

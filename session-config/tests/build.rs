@@ -317,3 +317,73 @@ fn any_store_keeps_partial_updates() {
         assert!(format!("{store:?}").contains("Memory"));
     });
 }
+
+/// Captures what `f` logs.
+fn logs_of(f: impl FnOnce()) -> String {
+    use std::{
+        io,
+        sync::{Arc, Mutex},
+    };
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    impl io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            if let Ok(mut buffer) = self.0.lock() {
+                buffer.extend_from_slice(bytes);
+            }
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::with_default(subscriber, f);
+    let bytes = buffer.0.lock().map(|b| b.clone()).unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[test]
+fn an_ephemeral_key_is_logged_as_a_warning() {
+    let config = SessionConfig {
+        allow_ephemeral_key: true,
+        ..SessionConfig::default()
+    };
+    let logs = logs_of(|| {
+        assert!(config.build_with(MemorySessionStore::new()).is_ok());
+    });
+    assert!(logs.contains("WARN"), "{logs}");
+    assert!(logs.contains("no secret key configured"), "{logs}");
+}
+
+#[test]
+fn keys_never_reach_the_logs() {
+    let (current, fallback) = (key_b64(5), key_b64(6));
+    let config = SessionConfig {
+        secret_key: session_config::SecretKey::from_base64(&current).ok(),
+        fallback_keys: session_config::SecretKey::from_base64(&fallback)
+            .into_iter()
+            .collect(),
+        ..SessionConfig::default()
+    };
+    let logs = logs_of(|| {
+        assert!(config.build_with(MemorySessionStore::new()).is_ok());
+        tracing::info!(?config, "loaded");
+    });
+    assert!(
+        logs.contains("fallback_keys"),
+        "the unsupported setting is reported: {logs}"
+    );
+    assert!(logs.contains("<redacted>"), "{logs}");
+    assert!(
+        !logs.contains(&current[..16]) && !logs.contains(&fallback[..16]),
+        "{logs}"
+    );
+}

@@ -466,6 +466,14 @@ fn secrets_never_appear_in_debug() {
     // Nor when the config is serialized.
     let json = serde_json::to_string(&config).expect("serializes");
     assert!(!json.contains(&key[..20]), "{json}");
+    assert!(
+        !json.contains("secret_key") && !json.contains("fallback_keys"),
+        "{json}"
+    );
+    // ...so a config with keys still works as a provider (keys come from elsewhere).
+    let reloaded = SessionConfig::from_figment(&Figment::from(config.clone())).expect("reloads");
+    assert_eq!(reloaded.secret_key, None);
+    assert_eq!(reloaded.cookie, config.cookie);
 }
 
 #[test]
@@ -538,6 +546,12 @@ fn lifecycle_rules() {
         let error = load_err()?;
         let keys: Vec<&str> = error.problems().iter().map(|p| p.key()).collect();
         assert_eq!(keys, ["lifecycle.absolute_ttl", "lifecycle.ttl"], "{error}");
+
+        jail.set_env("SESSION_LIFECYCLE__TTL", "401d");
+        jail.set_env("SESSION_LIFECYCLE__ABSOLUTE_TTL", "400d");
+        let text = load_err()?.to_string();
+        check(text.starts_with("lifecycle.ttl = \"401d\" (environment variable SESSION_LIFECYCLE__TTL): must be at most 400 days"), &text)?;
+        check(text.lines().count() == 1, &text)?;
         Ok(())
     });
 }

@@ -131,6 +131,10 @@ impl Extractor<'_> {
         self.unknown_keys(&dict);
 
         let defaults = SessionConfig::default();
+        let store = self.field("store", defaults.store);
+        let secret_key = self.field("secret_key", defaults.secret_key);
+        let fallback_keys = self.fallback_keys();
+        let allow_ephemeral_key = self.field("allow_ephemeral_key", defaults.allow_ephemeral_key);
         let cookie = CookieConfig {
             name: self.field("cookie.name", defaults.cookie.name),
             secure: self.field("cookie.secure", defaults.cookie.secure),
@@ -164,10 +168,10 @@ impl Extractor<'_> {
             ),
         };
         Some(SessionConfig {
-            store: self.field("store", defaults.store),
-            secret_key: self.field("secret_key", defaults.secret_key),
-            fallback_keys: self.fallback_keys(),
-            allow_ephemeral_key: self.field("allow_ephemeral_key", defaults.allow_ephemeral_key),
+            store,
+            secret_key,
+            fallback_keys,
+            allow_ephemeral_key,
             cookie,
             lifecycle,
             redis,

@@ -217,6 +217,13 @@ fn session_config_names_the_file() {
 
         let config = SessionConfig::from_file("session.toml").map_err(|e| e.to_string())?;
         assert_eq!(config.store, StoreKind::Memory);
+        jail.set_env("SESSION_STORE", "cookie");
+        let config = SessionConfig::from_file("session.toml").map_err(|e| e.to_string())?;
+        assert_eq!(
+            config.store,
+            StoreKind::Cookie,
+            "the environment wins over from_file's file"
+        );
         check(
             SessionConfig::from_file("nope.toml").is_err(),
             "nope.toml must be required",
@@ -381,11 +388,11 @@ fn several_mistakes_are_reported_together() {
         assert_eq!(
             keys,
             [
+                "secret_key",
                 "cookie.secure",
                 "cookie.same_site",
                 "lifecycle.kind",
                 "lifecycle.ttl",
-                "secret_key"
             ],
             "{text}"
         );

@@ -62,11 +62,19 @@ pub struct Problem {
 
 impl Problem {
     pub(crate) fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
+        // One line per problem, whatever a provider's message looked like.
+        let message: String = message.into();
+        let message = message
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
         Self {
             key: key.into(),
             value: None,
             source: None,
-            message: message.into(),
+            message,
         }
     }
 
@@ -319,12 +327,22 @@ pub(crate) fn from_figment_error(
         .into_iter()
         .map(|error| {
             let key = key.map_or_else(|| error.path.join("."), str::to_owned);
-            let message = message_of(&error, &key);
+            let mut message = message_of(&error, &key);
             let source = error
                 .metadata
                 .as_ref()
                 .map(|metadata| source_from_metadata(metadata, &key))
                 .or_else(|| source_of(figment, &key));
+            if let (Some(ValueSource::Env { var }), figment::error::Kind::InvalidType(_, expected)) =
+                (&source, &error.kind)
+                && expected.contains("string")
+                && !is_secret(&key)
+            {
+                // Figment reads `123` or `true` in a variable as a number or a boolean.
+                message.push_str(&format!(
+                    " (to give a string that looks like a number or boolean, quote it: {var}='\"...\"')"
+                ));
+            }
             let value = if key.is_empty() {
                 None
             } else {

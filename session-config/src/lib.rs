@@ -174,6 +174,19 @@ impl SessionConfig {
     /// Loads the configuration from [`figment()`](Self::figment): defaults, then the file,
     /// then the environment.
     pub fn load() -> Result<Self, ConfigError> {
+        if let Some(path) = Env::var(CONFIG_ENV)
+            && !Path::new(&path).is_file()
+        {
+            return Err(ConfigError::new(vec![
+                Problem::new(
+                    "",
+                    format!("names the configuration file {path:?}, which does not exist"),
+                )
+                .with_source(Some(ValueSource::Env {
+                    var: CONFIG_ENV.to_owned(),
+                })),
+            ]));
+        }
         Self::from_figment(&Self::figment())
     }
 

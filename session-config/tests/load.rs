@@ -159,7 +159,12 @@ fn env_overrides_file_with_nested_keys() {
         jail.set_env("SESSION_REDIS__URL", "redis://cache:6379");
         jail.set_env("SESSION_REDIS__CLUSTER", "[]");
         jail.set_env("SESSION_ALLOW_EPHEMERAL_KEY", "false");
+        jail.set_env("SESSION_REDIS__KEY_PREFIX", "\"123\"");
         let config = load_ok()?;
+        assert_eq!(
+            config.redis.key_prefix, "123",
+            "a quoted number is a string"
+        );
         assert_eq!(config.store, StoreKind::Memory);
         assert_eq!(config.cookie.name, "from-env");
         assert_eq!(config.cookie.path, "/app", "the file's value stays");
@@ -213,7 +218,11 @@ fn session_config_names_the_file() {
 
         jail.set_env("SESSION_CONFIG", "missing.toml");
         let error = load_err()?.to_string();
-        check(error.contains("missing.toml"), &error)?;
+        check(
+            error
+                == "environment variable SESSION_CONFIG: names the configuration file \"missing.toml\", which does not exist",
+            &error,
+        )?;
 
         let config = SessionConfig::from_file("session.toml").map_err(|e| e.to_string())?;
         assert_eq!(config.store, StoreKind::Memory);
@@ -265,6 +274,63 @@ fn a_bad_env_value_names_the_variable() {
         check(text.contains("SESSION_LIFECYCLE__TTL"), &text)?;
         check(text.contains("7 parsecs"), &text)?;
         check(text.starts_with("lifecycle.ttl"), &text)?;
+        Ok(())
+    });
+}
+
+#[test]
+fn a_number_for_a_string_in_the_environment_gets_a_hint() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.set_env("SESSION_COOKIE__NAME", "123");
+        let text = load_err()?.to_string();
+        check(
+            text.starts_with(
+                "cookie.name = 123 (environment variable SESSION_COOKIE__NAME): invalid type",
+            ),
+            &text,
+        )?;
+        check(
+            text.contains("quote it: SESSION_COOKIE__NAME='\"...\"'"),
+            &text,
+        )?;
+        Ok(())
+    });
+}
+
+#[test]
+fn non_table_sections_and_wrong_types_are_reported() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.create_file(
+            "session.toml",
+            "cookie = 5
+secret_key = 5
+[lifecycle]
+ttl = true
+[redis]
+cluster = \"redis://x\"\n",
+        )?;
+        let error = load_err()?;
+        let keys: Vec<&str> = error.problems().iter().map(|p| p.key()).collect();
+        assert_eq!(
+            keys,
+            ["cookie", "secret_key", "lifecycle.ttl", "redis.cluster"],
+            "{error}"
+        );
+        let text = error.to_string();
+        check(
+            text.contains("cookie = 5 (session.toml:1): `cookie` must be a table"),
+            &text,
+        )?;
+        check(
+            text.contains("secret_key = <redacted> (session.toml:2)"),
+            &text,
+        )?;
+        check(
+            text.contains("lifecycle.ttl = true (session.toml:4)"),
+            &text,
+        )?;
         Ok(())
     });
 }

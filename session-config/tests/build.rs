@@ -387,3 +387,51 @@ fn keys_never_reach_the_logs() {
         "{logs}"
     );
 }
+
+/// The default configuration produces exactly the cookie the runtime's own defaults produce.
+#[test]
+fn default_config_behaves_like_the_runtime_defaults() {
+    let secret = key_b64(7);
+    let config = SessionConfig {
+        secret_key: session_config::SecretKey::from_base64(&secret).ok(),
+        ..SessionConfig::default()
+    };
+    let key = actix_web::cookie::Key::from(&[7u8; 64]);
+    let attributes = |cookie: &Cookie<'_>| {
+        (
+            cookie.name().to_owned(),
+            cookie.secure(),
+            cookie.http_only(),
+            cookie.same_site(),
+            cookie.path().map(str::to_owned),
+            cookie.domain().map(str::to_owned),
+            cookie.max_age(),
+            cookie.value().contains("alice"),
+        )
+    };
+    actix_rt::System::new().block_on(async {
+        let configured = config.build().await.expect("builds");
+        let runtime = session::SessionMiddleware::new(MemorySessionStore::new(), key);
+        let mut seen = Vec::new();
+        macro_rules! login_cookie {
+            ($middleware:expr) => {{
+                let app = actix_test::init_service(
+                    App::new()
+                        .wrap($middleware)
+                        .route("/login", web::post().to(login)),
+                )
+                .await;
+                let response = actix_test::call_service(
+                    &app,
+                    actix_test::TestRequest::post().uri("/login").to_request(),
+                )
+                .await;
+                let (cookie, _) = session_cookie(&response, "id").expect("a session cookie");
+                seen.push(attributes(&cookie));
+            }};
+        }
+        login_cookie!(configured);
+        login_cookie!(runtime);
+        assert_eq!(seen[0], seen[1]);
+    });
+}

@@ -168,6 +168,11 @@ pub(crate) fn is_secret(key: &str) -> bool {
     key == "secret_key" || key.starts_with("secret_key.") || key.starts_with("fallback_keys")
 }
 
+/// Whether the key holds URLs, which may carry a password.
+fn is_url(key: &str) -> bool {
+    key.starts_with("redis.url") || key.starts_with("redis.cluster")
+}
+
 /// The figment-style path of a key: `fallback_keys[1]` -> `["fallback_keys"]`.
 fn segments(key: &str) -> Vec<&str> {
     let key = key.split('[').next().unwrap_or(key);
@@ -279,8 +284,7 @@ pub(crate) fn render_value(key: &str, value: &Value) -> String {
     if is_secret(key) {
         return REDACTED.to_owned();
     }
-    let is_url = key.starts_with("redis.url") || key.starts_with("redis.cluster");
-    render(value, is_url)
+    render(value, is_url(key))
 }
 
 fn render(value: &Value, is_url: bool) -> String {
@@ -358,8 +362,11 @@ pub(crate) fn from_figment_error(
 fn message_of(error: &figment::Error, key: &str) -> String {
     use figment::error::Kind;
     match &error.kind {
-        // Never let serde quote a secret.
-        Kind::InvalidType(_, expected) | Kind::InvalidValue(_, expected) if is_secret(key) => {
+        // Never let serde quote a secret or a URL that may hold a password: the value is shown
+        // (redacted) by the problem itself.
+        Kind::InvalidType(_, expected) | Kind::InvalidValue(_, expected)
+            if is_secret(key) || is_url(key) =>
+        {
             format!("invalid value, expected {expected}")
         }
         // Provider errors (a TOML syntax error) span several lines and quote the source line:

@@ -11,7 +11,7 @@ use serde::{Deserialize, de::DeserializeOwned};
 use crate::{
     ConfigError, CookieConfig, LifecycleConfig, RedisConfig, SecretKey, SessionConfig, StoreKind,
     duration,
-    error::{Problem, ValueSource, from_figment_error, source_from_metadata, source_of, value_of},
+    error::{Problem, from_figment_error, source_from_metadata, source_of, value_of},
     model::Timeout,
 };
 
@@ -59,7 +59,6 @@ pub(crate) const MAX_TTL: Duration = Duration::from_secs(400 * 24 * 60 * 60);
 pub(crate) const MAX_FALLBACK_KEYS: usize = 8;
 
 pub(crate) fn from_figment(figment: &Figment) -> Result<SessionConfig, ConfigError> {
-    let lookup = |key: &str| source_of(figment, key);
     let (config, mut problems) = match figment.extract::<SessionConfig>() {
         Ok(config) => (config, Vec::new()),
         Err(error) => {
@@ -80,11 +79,19 @@ pub(crate) fn from_figment(figment: &Figment) -> Result<SessionConfig, ConfigErr
             }
         }
     };
-    problems.extend(
-        validate(&config, true)
-            .into_iter()
-            .map(|problem| attach(problem, figment, &lookup)),
-    );
+    // Cross-key rules, skipping those about a value already reported as malformed (it was
+    // replaced by its default, so a rule about it would only add noise).
+    let malformed: Vec<String> = problems.iter().map(|p| p.key().to_owned()).collect();
+    let is_noise = |problem: &Problem| {
+        malformed.iter().any(|key| {
+            key == problem.key() || (problem.key() == "store" && key.starts_with("redis."))
+        })
+    };
+    for problem in validate(&config, true) {
+        if !is_noise(&problem) {
+            problems.push(attach(problem, figment));
+        }
+    }
     if problems.is_empty() {
         Ok(config)
     } else {
@@ -93,11 +100,7 @@ pub(crate) fn from_figment(figment: &Figment) -> Result<SessionConfig, ConfigErr
 }
 
 /// Adds the value and source of a semantic problem's key, unless it has them already.
-fn attach(
-    problem: Problem,
-    figment: &Figment,
-    lookup: &dyn Fn(&str) -> Option<ValueSource>,
-) -> Problem {
+fn attach(problem: Problem, figment: &Figment) -> Problem {
     let key = problem.key().to_owned();
     let problem = if problem.value().is_none() {
         problem.with_value(value_of(figment, &key))
@@ -105,7 +108,7 @@ fn attach(
         problem
     };
     if problem.source().is_none() {
-        problem.with_source(lookup(&key))
+        problem.with_source(source_of(figment, &key))
     } else {
         problem
     }

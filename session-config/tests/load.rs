@@ -644,6 +644,11 @@ fn redis_needs_a_url() {
         check(text.contains("redis.url (SESSION_REDIS__URL)"), &text)?;
         check(text.contains("redis.cluster"), &text)?;
 
+        jail.set_env("SESSION_REDIS__URL", "5");
+        let error = load_err()?;
+        let keys: Vec<&str> = error.problems().iter().map(|p| p.key()).collect();
+        assert_eq!(keys, ["redis.url"], "one mistake, one problem: {error}");
+
         jail.set_env("SESSION_REDIS__URL", "redis://127.0.0.1:6379");
         load_ok()?;
         jail.set_env("SESSION_REDIS__CLUSTER", "[\"redis://a:1\"]");
@@ -677,6 +682,14 @@ fn redis_urls_and_timeouts_are_checked_without_leaking_passwords() {
         check(!text.contains("hunter2"), &text)?;
         check(text.contains("\"http://<redacted>@host\""), &text)?;
         check(text.contains("\"off\""), &text)?;
+
+        jail.create_file(
+            "session.toml",
+            "[redis]\ncluster = \"redis://user:hunter2@host\"\n",
+        )?;
+        let text = load_err()?.to_string();
+        check(text.starts_with("redis.cluster = \"redis://<redacted>@host\" (session.toml:2): invalid value, expected a sequence"), &text)?;
+        check(!text.contains("hunter2"), &text)?;
         Ok(())
     });
 }

@@ -354,17 +354,29 @@ impl SessionConfig {
     }
 }
 
-/// Supplies [`SessionConfig::default`] (or any config) as the lowest layer of a figment.
-///
-/// Secret keys are not serialized, so a config with keys used as a provider contributes
-/// everything but them.
+/// Supplies [`SessionConfig::default`] (or any config built in code) as the lowest layer of
+/// a figment: `Figment::from(config)` extracts back to an equal config, keys included (they
+/// are handed over inside the figment only, never through `Serialize`).
 impl Provider for SessionConfig {
     fn metadata(&self) -> Metadata {
         Metadata::named(error::DEFAULTS_NAME)
     }
 
     fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
-        Serialized::defaults(self).data()
+        let mut data = Serialized::defaults(self).data()?;
+        let dict = data.entry(Profile::Default).or_default();
+        if let Some(key) = &self.secret_key {
+            dict.insert("secret_key".to_owned(), key.to_base64().into());
+        }
+        if !self.fallback_keys.is_empty() {
+            let keys: Vec<String> = self
+                .fallback_keys
+                .iter()
+                .map(SecretKey::to_base64)
+                .collect();
+            dict.insert("fallback_keys".to_owned(), keys.into());
+        }
+        Ok(data)
     }
 }
 

@@ -18,8 +18,8 @@ pub struct SessionConfig {
     pub store: StoreKind,
     /// The key that signs or encrypts the cookies (`secret_key`, no default).
     ///
-    /// Never serialized, so that a config dumped with serde (or used as a figment provider)
-    /// does not carry it.
+    /// Never serialized, so that a config dumped with serde does not carry it (using the
+    /// config as a figment provider does keep it).
     #[serde(skip_serializing)]
     pub secret_key: Option<SecretKey>,
     /// Older keys still accepted while keys are rotated (`fallback_keys`, default `[]`, at

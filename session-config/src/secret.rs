@@ -74,6 +74,11 @@ impl SecretKey {
         Ok(Self(bytes))
     }
 
+    /// The key in standard base64, for handing it to figment only: never log it.
+    pub(crate) fn to_base64(&self) -> String {
+        base64::engine::general_purpose::STANDARD.encode(&self.0)
+    }
+
     /// The cookie [`Key`] derived from this secret (its first 64 bytes).
     pub fn to_key(&self) -> Key {
         // `from_bytes`/`from_base64` guarantee at least 64 bytes, which is all `Key::from` needs.

@@ -87,16 +87,37 @@
 //!
 //! # Errors
 //! Every mistake is reported, not just the first, each on its own line with the key, the value
-//! as written (secret keys redacted) and where it came from:
-//! ```text
-//! cookie.nmae = "sid" (session.toml:4): unknown key, expected one of name, secure, http_only, same_site, path, domain, content_security
-//! cookie.same_site = "sideways" (session.toml:5): unknown value "sideways", expected one of "strict", "lax" or "none"
-//! lifecycle.ttl = "7 parsecs" (environment variable SESSION_LIFECYCLE__TTL): expected a duration such as "30m", "12h" or "1d" (or a number of seconds): unknown time unit "parsecs", …
-//! secret_key = <redacted> (environment variable SESSION_SECRET_KEY): too short: it decodes to 32 bytes, at least 64 are required (…)
-//! cookie.domain = "example.com" (session.toml:7): a cookie named "__Host-sid" (cookie.name) must not have a Domain: remove cookie.domain or rename the cookie
-//! store = "redis" (environment variable SESSION_STORE): store = "redis" needs a server: set redis.url (SESSION_REDIS__URL), …
+//! as written (secret keys and URL passwords redacted) and where it came from: the file and
+//! line, or the exact environment variable.
 //! ```
-//! [`ConfigError::problems`] gives them one by one ([`Problem`]).
+//! # figment::Jail::expect_with(|jail| {
+//! # jail.clear_env();
+//! jail.create_file("session.toml", r#"
+//! store = "redis"
+//!
+//! [cookie]
+//! nmae = "sid"
+//! name = "__Host-sid"
+//! domain = "example.com"
+//! same_site = "sideways"
+//! "#)?;
+//! jail.set_env("SESSION_LIFECYCLE__TTL", "7 parsecs");
+//! jail.set_env("SESSION_SECRET_KEY", "dG9vIHNob3J0");
+//!
+//! let error = session_config::SessionConfig::load().unwrap_err();
+//! assert_eq!(error.problems().len(), 6);
+//! let lines: Vec<String> = error.to_string().lines().map(str::to_owned).collect();
+//! assert_eq!(lines[0], r#"cookie.nmae = "sid" (session.toml:5): unknown key, expected one of name, secure, http_only, same_site, path, domain, content_security"#);
+//! assert_eq!(lines[1], "secret_key = <redacted> (environment variable SESSION_SECRET_KEY): too short: it decodes to 9 bytes, at least 64 are required (generate one with `openssl rand -base64 64`)");
+//! assert_eq!(lines[2], r#"cookie.same_site = "sideways" (session.toml:8): unknown value "sideways", expected one of "strict", "lax" or "none""#);
+//! assert!(lines[3].starts_with(r#"lifecycle.ttl = "7 parsecs" (environment variable SESSION_LIFECYCLE__TTL): expected a duration such as "30m", "12h" or "1d""#));
+//! assert_eq!(lines[4], r#"cookie.domain = "example.com" (session.toml:7): a cookie named "__Host-sid" (cookie.name) must not have a Domain: remove cookie.domain or rename the cookie"#);
+//! assert!(lines[5].starts_with(r#"store = "redis" (session.toml:2): store = "redis" needs a server: set redis.url (SESSION_REDIS__URL)"#));
+//! # Ok(())
+//! # });
+//! ```
+//! [`ConfigError::problems`] gives them one by one ([`Problem`]): key, value, source and
+//! message.
 //!
 //! # Not applied yet
 //! `fallback_keys` and `lifecycle.absolute_ttl` are parsed and validated, but the runtime

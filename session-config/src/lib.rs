@@ -72,9 +72,10 @@
 //!
 //! Lists in the environment are written as TOML-like arrays:
 //! `SESSION_REDIS__CLUSTER='["redis://a:6379", "redis://b:6379"]'`.
-//! Only `SESSION_*` variables whose first part is one of the keys above are read (plus
-//! `SESSION_COOKIE_*`-style mistakes, which are reported), so unrelated variables such as
-//! `SESSION_MANAGER` do not get in the way. `SESSION_CONFIG` names the file, it is not a key.
+//! Only `SESSION_*` variables whose first part is one of the keys above are read, plus likely
+//! mistakes (`SESSION_STROE`, `SESSION_COOKIE_NAME` for `SESSION_COOKIE__NAME`), which are
+//! reported; unrelated variables such as `SESSION_MANAGER` (set by desktop session managers)
+//! do not get in the way. `SESSION_CONFIG` names the file, it is not a key.
 //!
 //! # The secret key
 //! The key signs or encrypts every session cookie: keep it out of version control, give it
@@ -107,7 +108,7 @@
 //! let error = session_config::SessionConfig::load().unwrap_err();
 //! assert_eq!(error.problems().len(), 6);
 //! let lines: Vec<String> = error.to_string().lines().map(str::to_owned).collect();
-//! assert_eq!(lines[0], r#"cookie.nmae = "sid" (session.toml:5): unknown key, expected one of name, secure, http_only, same_site, path, domain, content_security"#);
+//! assert_eq!(lines[0], r#"cookie.nmae = "sid" (session.toml:5): unknown key; did you mean `name`?"#);
 //! assert_eq!(lines[1], "secret_key = <redacted> (environment variable SESSION_SECRET_KEY): too short: it decodes to 9 bytes, at least 64 are required (generate one with `openssl rand -base64 64`)");
 //! assert_eq!(lines[2], r#"cookie.same_site = "sideways" (session.toml:8): unknown value "sideways", expected one of "strict", "lax" or "none""#);
 //! assert!(lines[3].starts_with(r#"lifecycle.ttl = "7 parsecs" (environment variable SESSION_LIFECYCLE__TTL): expected a duration such as "30m", "12h" or "1d""#));
@@ -412,6 +413,8 @@ fn env_provider() -> Env {
             }
             let first = key.split("__").next().unwrap_or_default();
             load::TOP_KEYS.contains(&first)
+                // Likely typos (`SESSION_STROE`) are kept, to be reported.
+                || load::closest(first, load::TOP_KEYS).is_some()
                 || load::SECTIONS
                     .iter()
                     .any(|(section, _)| first.starts_with(&format!("{section}_")))

@@ -232,7 +232,7 @@ impl Extractor<'_> {
                         "unknown key; did you mean `{meant}` (environment variable SESSION_{})?",
                         meant.to_ascii_uppercase().replace('.', "__")
                     ),
-                    None => format!("unknown key, expected one of {}", TOP_KEYS.join(", ")),
+                    None => unknown_key_message(key, TOP_KEYS),
                 };
                 self.unknown(key, value, message);
                 continue;
@@ -247,7 +247,7 @@ impl Extractor<'_> {
                             self.unknown(
                                 &format!("{key}.{field}"),
                                 value,
-                                format!("unknown key, expected one of {}", fields.join(", ")),
+                                unknown_key_message(field, fields),
                             );
                         }
                     }
@@ -262,12 +262,70 @@ impl Extractor<'_> {
             .figment
             .get_metadata(value.tag())
             .map(|metadata| source_from_metadata(metadata, key));
+        // A mistyped `secret_key` holds a secret all the same.
+        let shown = if may_be_secret(key) {
+            crate::secret::REDACTED.to_owned()
+        } else {
+            crate::error::render_value(key, value)
+        };
         self.problems.push(
             Problem::new(key, message)
-                .with_value(Some(crate::error::render_value(key, value)))
+                .with_value(Some(shown))
                 .with_source(source),
         );
     }
+}
+
+/// Whether an unknown key's value may be a secret, by its name.
+fn may_be_secret(key: &str) -> bool {
+    let name = key.rsplit('.').next().unwrap_or(key).to_ascii_lowercase();
+    ["key", "secret", "pass", "token", "cred"]
+        .iter()
+        .any(|word| name.contains(word))
+        || closest(&name, &["secret_key", "fallback_keys"]).is_some()
+}
+
+/// "unknown key", with the likely intended key when one is close, else the list of keys.
+fn unknown_key_message(key: &str, known: &[&str]) -> String {
+    match closest(key, known) {
+        Some(meant) => format!("unknown key; did you mean `{meant}`?"),
+        None => format!("unknown key, expected one of {}", known.join(", ")),
+    }
+}
+
+/// The known key within two edits (insertions, deletions, substitutions, swaps) of `key`.
+pub(crate) fn closest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
+    known
+        .iter()
+        .map(|candidate| (edit_distance(key, candidate), *candidate))
+        .filter(|(distance, _)| *distance <= 2 && *distance < key.len())
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+/// Optimal-string-alignment distance: Levenshtein plus swaps of neighbours.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = best;
+        }
+    }
+    rows[a.len()][b.len()]
 }
 
 /// A required duration, for key-by-key extraction.
@@ -448,5 +506,28 @@ fn check_redis_url(key: &str, url: &str, problems: &mut Vec<Problem>) {
             )
             .with_value(quoted(&crate::model::redact_url(url))),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_keys_only() {
+        assert_eq!(closest("stroe", TOP_KEYS), Some("store"));
+        assert_eq!(closest("secret_kye", TOP_KEYS), Some("secret_key"));
+        assert_eq!(closest("nmae", &["name", "path"]), Some("name"));
+        assert_eq!(closest("manager", TOP_KEYS), None);
+        assert_eq!(closest("x", &["ttl"]), None);
+    }
+
+    #[test]
+    fn unknown_keys_that_may_hold_secrets_are_redacted() {
+        assert!(may_be_secret("secret_kye"));
+        assert!(may_be_secret("secretkey"));
+        assert!(may_be_secret("redis.password"));
+        assert!(may_be_secret("fallback_kyes"));
+        assert!(!may_be_secret("cookie.nmae"));
     }
 }

@@ -396,11 +396,13 @@ fn unknown_keys_are_rejected_everywhere() {
         )?;
         jail.set_env("SESSION_COOKIE__SECUR", "false");
         jail.set_env("SESSION_COOKIE_NAME", "sid");
+        jail.set_env("SESSION_SECRET_KYE", "x");
         let error = load_err()?;
         let text = error.to_string();
         let keys: Vec<&str> = error.problems().iter().map(|p| p.key()).collect();
         for key in [
             "stroe",
+            "secret_kye",
             "cookie.nmae",
             "redis.port",
             "cookie.secur",
@@ -409,7 +411,13 @@ fn unknown_keys_are_rejected_everywhere() {
             check(keys.contains(&key), format!("{key} missing in:\n{text}"))?;
         }
         check(
-            text.contains("stroe = \"cookie\" (session.toml:1): unknown key"),
+            text.contains("secret_kye = <redacted> (environment variable SESSION_SECRET_KYE): unknown key; did you mean `secret_key`?"),
+            &text,
+        )?;
+        check(
+            text.contains(
+                "stroe = \"cookie\" (session.toml:1): unknown key; did you mean `store`?",
+            ),
             &text,
         )?;
         check(

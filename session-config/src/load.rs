@@ -522,6 +522,78 @@ mod tests {
         assert_eq!(closest("x", &["ttl"]), None);
     }
 
+    /// A config with every optional key set, from TOML.
+    fn everything() -> Figment {
+        use figment::providers::{Format, Toml};
+        let key = "QUJD".repeat(22);
+        Figment::from(SessionConfig::default()).merge(Toml::string(&format!(
+            r#"
+            store = "cookie"
+            secret_key = "{key}"
+            fallback_keys = ["{key}"]
+            allow_ephemeral_key = false
+            [cookie]
+            name = "sid"
+            secure = false
+            http_only = false
+            same_site = "strict"
+            path = "/app"
+            domain = "example.com"
+            content_security = "signed"
+            [lifecycle]
+            kind = "persistent"
+            ttl = "2h"
+            extend = "on-every-request"
+            absolute_ttl = "1d"
+            [redis]
+            url = "redis://localhost"
+            cluster = ["redis://a"]
+            key_prefix = "app:"
+            connect_timeout = "1s"
+            response_timeout = "off"
+            "#
+        )))
+    }
+
+    #[test]
+    fn key_lists_match_the_structs() {
+        let config: SessionConfig = everything().extract().expect("valid");
+        let json = serde_json::to_value(&config).expect("serializes");
+        let object = json.as_object().expect("an object");
+        let mut top: Vec<&str> = object.keys().map(String::as_str).collect();
+        top.extend(["secret_key", "fallback_keys"]); // never serialized
+        top.sort_unstable();
+        let mut expected = TOP_KEYS.to_vec();
+        expected.sort_unstable();
+        assert_eq!(top, expected);
+        for (section, fields) in SECTIONS {
+            let mut keys: Vec<&str> = object[*section]
+                .as_object()
+                .expect("a table")
+                .keys()
+                .map(String::as_str)
+                .collect();
+            keys.sort_unstable();
+            let mut expected = fields.to_vec();
+            expected.sort_unstable();
+            assert_eq!(keys, expected, "[{section}]");
+        }
+    }
+
+    #[test]
+    fn key_by_key_extraction_agrees_with_serde() {
+        let figment = everything();
+        let mut extractor = Extractor {
+            figment: &figment,
+            problems: Vec::new(),
+        };
+        let by_key = extractor.extract_all().expect("extracts");
+        assert!(extractor.problems.is_empty(), "{:?}", extractor.problems);
+        let by_serde: SessionConfig = figment.extract().expect("valid");
+        assert_eq!(by_key, by_serde);
+        assert_ne!(by_key, SessionConfig::default());
+    }
+
     #[test]
     fn unknown_keys_that_may_hold_secrets_are_redacted() {
         assert!(may_be_secret("secret_kye"));

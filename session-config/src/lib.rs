@@ -263,39 +263,35 @@ impl SessionConfig {
                 "not supported yet by the session runtime: remove it (it would not be enforced)",
             ));
         }
-        let key = match &self.secret_key {
-            Some(secret) => Some(secret.to_key()),
-            None if self.allow_ephemeral_key => {
+        if self.secret_key.is_none() && !self.allow_ephemeral_key {
+            problems.push(Problem::new(
+                "secret_key",
+                "no secret key: set `secret_key` in the configuration file or the \
+                 SESSION_SECRET_KEY environment variable to the base64 of at least 64 \
+                 random bytes (`openssl rand -base64 64`), or set allow_ephemeral_key = true \
+                 for development",
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(ConfigError::new(problems));
+        }
+        if !self.fallback_keys.is_empty() {
+            tracing::warn!(
+                count = self.fallback_keys.len(),
+                "`fallback_keys` are not supported yet by the session runtime and are ignored: \
+                 cookies issued under them start new sessions"
+            );
+        }
+        Ok(match &self.secret_key {
+            Some(secret) => secret.to_key(),
+            None => {
                 tracing::warn!(
                     "no secret key configured (`secret_key` / SESSION_SECRET_KEY): using a random \
                      key, so sessions will not survive a restart; never do this in production"
                 );
-                Some(Key::generate())
+                Key::generate()
             }
-            None => {
-                problems.push(Problem::new(
-                    "secret_key",
-                    "no secret key: set `secret_key` in the configuration file or the \
-                     SESSION_SECRET_KEY environment variable to the base64 of at least 64 \
-                     random bytes (`openssl rand -base64 64`), or set allow_ephemeral_key = true \
-                     for development",
-                ));
-                None
-            }
-        };
-        match key {
-            Some(key) if problems.is_empty() => {
-                if !self.fallback_keys.is_empty() {
-                    tracing::warn!(
-                        count = self.fallback_keys.len(),
-                        "`fallback_keys` are not supported yet by the session runtime and are \
-                         ignored: cookies issued under them start new sessions"
-                    );
-                }
-                Ok(key)
-            }
-            _ => Err(ConfigError::new(problems)),
-        }
+        })
     }
 
     fn assemble<S: SessionStore>(&self, store: S, key: Key) -> SessionMiddleware<S> {

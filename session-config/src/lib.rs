@@ -46,6 +46,49 @@
 //! ```
 //! The workspace's `config.example.toml` lists every key with its default.
 //!
+//! # Choosing a store
+//! - `"memory"` (the default): nothing to set up; sessions live in this process and end with
+//!   it. Right for development and single-instance services.
+//! - `"cookie"`: no server state; the state travels in the cookie (at most 4 KiB) and a
+//!   copied cookie stays valid until it expires. Use `content_security = "private"` unless
+//!   the client may read the state.
+//! - `"redis"` (feature `redis`): shared by every instance and survives restarts; set
+//!   `redis.url`, or `redis.cluster` for a Redis Cluster.
+//!
+//! A store of your own goes through [`SessionConfig::build_with`], which applies everything
+//! but `store` and `[redis]`:
+//! ```
+//! # fn main() -> Result<(), session_config::ConfigError> {
+//! use session::storage::MemorySessionStore;
+//! # let mut config = session_config::SessionConfig::default();
+//! # config.allow_ephemeral_key = true;
+//! let store = MemorySessionStore::builder().build(); // or any `SessionStore`
+//! let middleware = config.build_with(store)?;
+//! # let _ = middleware;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Your own providers
+//! [`SessionConfig::figment`] is an ordinary [`Figment`]: merge more providers on top (they
+//! win), or nest the session settings in your application's figment, then extract with
+//! [`SessionConfig::from_figment`] to keep the checks and the error reporting.
+//! ```
+//! use figment::providers::Serialized;
+//! use session_config::SessionConfig;
+//!
+//! # fn run() -> Result<(), session_config::ConfigError> {
+//! let figment = SessionConfig::figment().merge(Serialized::default("cookie.name", "app_session"));
+//! let config = SessionConfig::from_figment(&figment)?;
+//! assert_eq!(config.cookie.name, "app_session");
+//! # Ok(())
+//! # }
+//! # figment::Jail::expect_with(|jail| {
+//! #     jail.clear_env();
+//! #     run().map_err(|e| e.to_string().into())
+//! # });
+//! ```
+//!
 //! # Keys
 //! | key | environment variable | default | values |
 //! |---|---|---|---|

@@ -1,0 +1,337 @@
+//! The configuration types: what `session.toml` and the `SESSION_*` variables deserialize into.
+
+use std::{fmt, time::Duration};
+
+use figment::value::Value;
+use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
+
+use crate::{SecretKey, duration};
+
+/// The complete configuration of the session middleware.
+///
+/// Every field has the runtime crate's default ([`SessionConfig::default`]); see the
+/// [crate docs](crate#keys) for the TOML keys and their environment variables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionConfig {
+    /// Where the session state lives (`store`, default `"memory"`).
+    pub store: StoreKind,
+    /// The key that signs or encrypts the cookies (`secret_key`, no default).
+    ///
+    /// Never serialized, so that a config dumped with serde does not carry it (using the
+    /// config as a figment provider does keep it).
+    #[serde(skip_serializing)]
+    pub secret_key: Option<SecretKey>,
+    /// Older keys still accepted while keys are rotated (`fallback_keys`, default `[]`, at
+    /// most 8). Never serialized, like `secret_key`.
+    #[serde(skip_serializing)]
+    pub fallback_keys: Vec<SecretKey>,
+    /// Whether a random key may be generated when `secret_key` is unset (`allow_ephemeral_key`,
+    /// default `true` in debug builds and `false` in release builds).
+    pub allow_ephemeral_key: bool,
+    /// The `[cookie]` section.
+    pub cookie: CookieConfig,
+    /// The `[lifecycle]` section.
+    pub lifecycle: LifecycleConfig,
+    /// The `[redis]` section, used when `store = "redis"`.
+    pub redis: RedisConfig,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            store: StoreKind::default(),
+            secret_key: None,
+            fallback_keys: Vec::new(),
+            allow_ephemeral_key: cfg!(debug_assertions),
+            cookie: CookieConfig::default(),
+            lifecycle: LifecycleConfig::default(),
+            redis: RedisConfig::default(),
+        }
+    }
+}
+
+/// Which store keeps the session state (`store`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum StoreKind {
+    /// `"memory"`: in this process ([`session::storage::MemorySessionStore`]).
+    #[default]
+    Memory,
+    /// `"cookie"`: inside the cookie ([`session::storage::CookieSessionStore`]).
+    Cookie,
+    /// `"redis"`: Redis or Redis Cluster (needs this crate's `redis` feature).
+    Redis,
+}
+
+impl StoreKind {
+    /// The TOML spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Memory => "memory",
+            Self::Cookie => "cookie",
+            Self::Redis => "redis",
+        }
+    }
+}
+
+/// The `[cookie]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CookieConfig {
+    /// The cookie's name (`cookie.name`, default `"id"`).
+    pub name: String,
+    /// Send only over HTTPS (`cookie.secure`, default `true`).
+    pub secure: bool,
+    /// Hide from scripts (`cookie.http_only`, default `true`).
+    pub http_only: bool,
+    /// The `SameSite` attribute (`cookie.same_site`, default `"lax"`).
+    pub same_site: SameSiteConfig,
+    /// The `Path` attribute (`cookie.path`, default `"/"`).
+    pub path: String,
+    /// The `Domain` attribute (`cookie.domain`, default: none, only the host that set it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// How the value is protected (`cookie.content_security`, default `"private"`).
+    pub content_security: ContentSecurityConfig,
+}
+
+impl Default for CookieConfig {
+    fn default() -> Self {
+        Self {
+            name: "id".to_owned(),
+            secure: true,
+            http_only: true,
+            same_site: SameSiteConfig::Lax,
+            path: "/".to_owned(),
+            domain: None,
+            content_security: ContentSecurityConfig::Private,
+        }
+    }
+}
+
+/// The cookie's `SameSite` attribute (`cookie.same_site`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SameSiteConfig {
+    /// `"strict"`: never sent on cross-site requests.
+    Strict,
+    /// `"lax"`: sent on top-level cross-site navigations only.
+    #[default]
+    Lax,
+    /// `"none"`: always sent (requires `cookie.secure = true`).
+    None,
+}
+
+impl From<SameSiteConfig> for actix_web::cookie::SameSite {
+    fn from(value: SameSiteConfig) -> Self {
+        match value {
+            SameSiteConfig::Strict => Self::Strict,
+            SameSiteConfig::Lax => Self::Lax,
+            SameSiteConfig::None => Self::None,
+        }
+    }
+}
+
+/// How the cookie's value is protected (`cookie.content_security`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContentSecurityConfig {
+    /// `"private"`: encrypted and authenticated; the client can neither read nor change it.
+    #[default]
+    Private,
+    /// `"signed"`: signed; the client can read it but not change it.
+    Signed,
+}
+
+impl From<ContentSecurityConfig> for session::config::CookieContentSecurity {
+    fn from(value: ContentSecurityConfig) -> Self {
+        match value {
+            ContentSecurityConfig::Private => Self::Private,
+            ContentSecurityConfig::Signed => Self::Signed,
+        }
+    }
+}
+
+/// The `[lifecycle]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LifecycleConfig {
+    /// Browser-session or persistent cookie (`lifecycle.kind`, default `"browser"`).
+    pub kind: LifecycleKind,
+    /// The idle TTL of the state, and the `Max-Age` of persistent cookies (`lifecycle.ttl`,
+    /// default `"1d"`).
+    #[serde(with = "duration::required")]
+    pub ttl: Duration,
+    /// When the TTL is extended (`lifecycle.extend`, default `"on-state-changes"`).
+    pub extend: TtlExtension,
+    /// A hard limit on a session's age, however active (`lifecycle.absolute_ttl`, default:
+    /// none). Parsed and validated; applied once the runtime supports it.
+    #[serde(with = "duration::optional", skip_serializing_if = "Option::is_none")]
+    pub absolute_ttl: Option<Duration>,
+}
+
+impl Default for LifecycleConfig {
+    fn default() -> Self {
+        Self {
+            kind: LifecycleKind::Browser,
+            ttl: Duration::from_secs(24 * 60 * 60),
+            extend: TtlExtension::OnStateChanges,
+            absolute_ttl: None,
+        }
+    }
+}
+
+/// Which kind of session cookie (`lifecycle.kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LifecycleKind {
+    /// `"browser"`: no `Max-Age`; the cookie ends with the browser session.
+    #[default]
+    Browser,
+    /// `"persistent"`: `Max-Age = ttl`; the cookie survives browser restarts.
+    Persistent,
+}
+
+/// When the TTL is extended (`lifecycle.extend`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TtlExtension {
+    /// `"on-state-changes"`: only when the state changes.
+    #[default]
+    OnStateChanges,
+    /// `"on-every-request"`: on every request carrying the session (an idle timeout).
+    OnEveryRequest,
+}
+
+impl From<TtlExtension> for session::config::TtlExtensionPolicy {
+    fn from(value: TtlExtension) -> Self {
+        match value {
+            TtlExtension::OnStateChanges => Self::OnStateChanges,
+            TtlExtension::OnEveryRequest => Self::OnEveryRequest,
+        }
+    }
+}
+
+/// The `[redis]` section. URLs may carry a password: `Debug` hides it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisConfig {
+    /// A standalone server, e.g. `"redis://127.0.0.1:6379"` (`redis.url`, no default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The nodes of a Redis Cluster (`redis.cluster`, default `[]`); excludes `url`.
+    pub cluster: Vec<String>,
+    /// Prepended to every key (`redis.key_prefix`, default `"session:"`).
+    pub key_prefix: String,
+    /// How long connecting may take (`redis.connect_timeout`, default: the store's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connect_timeout: Option<Timeout>,
+    /// How long a command may take (`redis.response_timeout`, default: the store's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_timeout: Option<Timeout>,
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            cluster: Vec::new(),
+            key_prefix: "session:".to_owned(),
+            connect_timeout: None,
+            response_timeout: None,
+        }
+    }
+}
+
+impl fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisConfig")
+            .field("url", &self.url.as_deref().map(redact_url))
+            .field(
+                "cluster",
+                &self
+                    .cluster
+                    .iter()
+                    .map(|u| redact_url(u))
+                    .collect::<Vec<_>>(),
+            )
+            .field("key_prefix", &self.key_prefix)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("response_timeout", &self.response_timeout)
+            .finish()
+    }
+}
+
+/// A Redis timeout: a duration, or `"off"` for none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timeout {
+    /// `"off"`: wait forever.
+    Off,
+    /// A duration such as `"2s"` or `"500ms"`.
+    After(Duration),
+}
+
+impl Timeout {
+    /// The value for the store builder: `None` for [`Timeout::Off`].
+    pub fn as_option(self) -> Option<Duration> {
+        match self {
+            Self::Off => None,
+            Self::After(duration) => Some(duration),
+        }
+    }
+}
+
+impl Serialize for Timeout {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Off => serializer.serialize_str("off"),
+            Self::After(d) => serializer.serialize_str(&duration::format(*d)),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Timeout {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match <Value as Deserialize>::deserialize(deserializer)? {
+            Value::String(_, text) if text.trim().eq_ignore_ascii_case("off") => Ok(Self::Off),
+            value => duration::parse(value)
+                .map(Self::After)
+                .map_err(|msg| de::Error::custom(format!("{msg}, or \"off\""))),
+        }
+    }
+}
+
+/// Hides the user-info part (`user:password@`) of a URL.
+pub(crate) fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}://<redacted>{}", &url[..scheme_end], &rest[at..]),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords_in_urls() {
+        assert_eq!(
+            redact_url("redis://user:hunter2@host:6379/0"),
+            "redis://<redacted>@host:6379/0"
+        );
+        assert_eq!(redact_url("redis://host:6379"), "redis://host:6379");
+        let config = RedisConfig {
+            url: Some("rediss://:hunter2@host".to_owned()),
+            cluster: vec!["redis://a:hunter2@node1".to_owned()],
+            ..RedisConfig::default()
+        };
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+}

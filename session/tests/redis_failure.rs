@@ -162,3 +162,21 @@ async fn invalid_urls_are_configuration_errors() {
         .expect_err("no nodes");
     assert!(matches!(err, RedisStoreError::NoClusterNodes), "{err:?}");
 }
+
+/// `rediss://` goes through TLS: against a plain-text server the handshake fails with an
+/// error (no panic for a missing crypto provider).
+#[cfg(any(feature = "redis-session-rustls", feature = "redis-session-native-tls"))]
+#[actix_web::test]
+async fn rediss_urls_use_tls() {
+    let server = RedisServer::start();
+    let url = format!("rediss://127.0.0.1:{}", server.port());
+    let started = Instant::now();
+    let err = RedisSessionStore::builder(url)
+        .connect_timeout(Some(CONNECT_TIMEOUT))
+        .response_timeout(Some(RESPONSE_TIMEOUT))
+        .build()
+        .await
+        .expect_err("the server does not speak TLS");
+    eprintln!("TLS against a plain-text server: {err:?}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+}

@@ -245,6 +245,16 @@ async fn debug_output_hides_passwords() {
     let report = format!("{err} {err:?}");
     assert!(!report.contains("nopass"), "{report}");
 
+    for bad in [
+        "redis://u:nopass@127.0.0.1:notaport",
+        "redis://u:nopass@[::1/0",
+        "ftp://u:nopass@127.0.0.1:1",
+    ] {
+        let err = RedisSessionStore::new(bad).await.expect_err("invalid URL");
+        let report = format!("{err} {err:?} {:?}", std::error::Error::source(&err));
+        assert!(!report.contains("nopass"), "{report}");
+    }
+
     let store = store(&server).await;
     let debug = format!("{store:?}");
     assert!(debug.contains("RedisSessionStore"), "{debug}");

@@ -1,108 +1,6 @@
-//! Redis and Redis Cluster session stores (feature `redis-session`).
-//!
-//! # Choosing a store
-//! - [`CookieSessionStore`](crate::storage::CookieSessionStore): no server state; the state
-//!   must fit in a 4 KiB cookie, and a copied cookie cannot be revoked before its TTL ends.
-//! - [`MemorySessionStore`](crate::storage::MemorySessionStore): no set-up and the fastest,
-//!   but sessions end with the process and are not shared between machines.
-//! - [`RedisSessionStore`]: sessions are shared by every instance of the application,
-//!   survive its restarts, can be revoked (logout deletes them) and expire in Redis. Pick it as
-//!   soon as you run more than one process or deploy without logging everybody out.
-//!
-//! ```no_run
-//! use actix_web::{cookie::Key, App, HttpServer};
-//! use session::{storage::RedisSessionStore, SessionMiddleware};
-//!
-//! # async fn run() -> std::io::Result<()> {
-//! let store = RedisSessionStore::new("redis://127.0.0.1:6379")
-//!     .await
-//!     .map_err(std::io::Error::other)?;
-//! let key = Key::generate(); // in production: load a fixed 64-byte key
-//! HttpServer::new(move || {
-//!     App::new().wrap(SessionMiddleware::new(store.clone(), key.clone()))
-//! })
-//! .bind(("127.0.0.1", 8080))?
-//! .run()
-//! .await
-//! # }
-//! ```
-//!
-//! Build the store once and clone it into the `HttpServer` factory: clones share one
-//! connection (or one cluster client), which multiplexes the requests of all workers.
-//!
-//! # Key layout
-//! Each session is one Redis **hash** at `<prefix><session key>` (prefix `session:` by
-//! default, see [`key_prefix`](RedisSessionStoreBuilder::key_prefix) and
-//! [`cache_keygen`](RedisSessionStoreBuilder::cache_keygen)), with a millisecond TTL set by
-//! `PEXPIRE`. Each session entry is one field whose value is the entry's JSON; a small envelope
-//! sits next to them:
-//!
-//! | field | content |
-//! |---|---|
-//! | `__v` | the record format version, `1` |
-//! | `__c` | when the session was created (Unix milliseconds) |
-//! | `__s` | when it was last written or refreshed (Unix milliseconds) |
-//! | `<entry key>` | the entry's value as JSON; keys starting with `_` are stored as `_~<key>` |
-//!
-//! ```text
-//! 127.0.0.1:6379> HGETALL session:Xq3...
-//! 1) "__v"      2) "1"
-//! 3) "__c"      4) "1767225600000"
-//! 5) "__s"      6) "1767225600000"
-//! 7) "user_id"  8) "42"
-//! ```
-//!
-//! Every write is one Lua script on that single key, so it is atomic and works in Redis
-//! Cluster (all keys of a script live in one slot):
-//! - a **new session** is created only if its key is absent (`SET NX` semantics); a
-//!   collision is detected and retried with a fresh key, and reported as an error after a
-//!   few attempts — an existing session is never overwritten;
-//! - an **update** first checks that the session still exists: a session that was deleted by
-//!   a logout, or expired, while a request was running is not written back, the middleware
-//!   drops that request's changes and removes its cookie;
-//! - an update writes **only the entries the request changed** (`HSET`/`HDEL`), so two
-//!   concurrent requests that change different entries of one session both keep their
-//!   change; clearing the session replaces the whole hash.
-//!
-//! A record this version cannot read (another format version, a value that is not JSON, a key
-//! of another type) is reported as undecodable and the client gets a fresh session.
-//!
-//! # Eviction policy
-//! Configure Redis with `maxmemory-policy noeviction` (writes fail loudly when memory is
-//! full) or a `volatile-*` policy (`volatile-lru`, `volatile-ttl`, ...: only keys with a TTL
-//! are evicted, and every session has one). Never use an `allkeys-*` policy on a Redis shared
-//! with other data: Redis would silently evict live sessions to make room for cache entries,
-//! and users would be logged out at random with nothing in any log. If sessions must never be
-//! evicted, give them their own Redis with `noeviction`.
-//!
-//! # TLS
-//! Use a `rediss://` URL and enable `redis-session-rustls` (rustls) or
-//! `redis-session-native-tls` (the platform's TLS). Credentials go in the URL
-//! (`rediss://user:password@host:6380/0`); they never appear in this crate's `Debug` output.
-//!
-//! # Redis Cluster
-//! [`RedisSessionStore::cluster`] and [`RedisSessionStore::cluster_builder`] take the URLs of
-//! some nodes (the rest are discovered) and use the async cluster client, with the same
-//! timeouts, retries and semantics. A custom [`cache_keygen`](RedisSessionStoreBuilder::cache_keygen)
-//! may use a `{hash tag}` as long as different sessions get different keys.
-//!
-//! # Timeouts and retries
-//! - Connecting is bounded by the [connect timeout](RedisSessionStoreBuilder::connect_timeout)
-//!   (default 5 s), every command by the [response timeout](RedisSessionStoreBuilder::response_timeout)
-//!   (default 2 s). A whole store operation, retries included, takes at most about one
-//!   connect timeout plus one response timeout; [`build`](RedisSessionStoreBuilder::build)
-//!   too, even against a peer that accepts the connection and never answers.
-//! - Transient failures (connection refused, reset or dropped, a server still loading its
-//!   data, a cluster resharding) are retried twice with a short pause. A timeout is not
-//!   retried: the server was reached and did not answer in time.
-//! - The connection reconnects by itself: after Redis restarts, the next request succeeds
-//!   without restarting the application or rebuilding the store.
-//! - Failures reach the middleware as [`LoadError::Other`] and friends: the client gets an
-//!   opaque `500` with an empty body, and the cause (a [`RedisStoreError`]) is logged.
-//!
-//! Creating a session is retried too; if a first attempt was applied but its answer lost, the
-//! retry finds the key taken and moves on to a fresh key, leaving an orphan record that
-//! expires with its TTL.
+//! The Redis and Redis Cluster session stores (feature `redis-session`): see
+//! [`RedisSessionStore`] for the guide (choosing a store, key layout, eviction policy, TLS,
+//! Cluster, timeouts and retries).
 
 mod actor;
 mod builder;
@@ -172,8 +70,7 @@ pub enum RedisStoreError {
     InvalidRecord(String),
 }
 
-/// A session store on Redis or Redis Cluster: see the [module documentation](self) for the
-/// layout, the semantics and the advice on running Redis.
+/// A session store on Redis or Redis Cluster (feature `redis-session`).
 ///
 /// Clones share one connection. `Debug` never prints a password.
 ///
@@ -191,6 +88,113 @@ pub enum RedisStoreError {
 /// # Ok(())
 /// # }
 /// ```
+///
+/// # Choosing a store
+/// - [`CookieSessionStore`](crate::storage::CookieSessionStore): no server state; the state
+///   must fit in a 4 KiB cookie, and a copied cookie cannot be revoked before its TTL ends.
+/// - [`MemorySessionStore`](crate::storage::MemorySessionStore): no set-up and the fastest,
+///   but sessions end with the process and are not shared between machines.
+/// - [`RedisSessionStore`]: sessions are shared by every instance of the application,
+///   survive its restarts, can be revoked (logout deletes them) and expire in Redis. Pick it as
+///   soon as you run more than one process or deploy without logging everybody out.
+///
+/// ```no_run
+/// use actix_web::{cookie::Key, App, HttpServer};
+/// use session::{storage::RedisSessionStore, SessionMiddleware};
+///
+/// # async fn run() -> std::io::Result<()> {
+/// let store = RedisSessionStore::new("redis://127.0.0.1:6379")
+///     .await
+///     .map_err(std::io::Error::other)?;
+/// let key = Key::generate(); // in production: load a fixed 64-byte key
+/// HttpServer::new(move || {
+///     App::new().wrap(SessionMiddleware::new(store.clone(), key.clone()))
+/// })
+/// .bind(("127.0.0.1", 8080))?
+/// .run()
+/// .await
+/// # }
+/// ```
+///
+/// Build the store once and clone it into the `HttpServer` factory: clones share one
+/// connection (or one cluster client), which multiplexes the requests of all workers.
+///
+/// # Key layout
+/// Each session is one Redis **hash** at `<prefix><session key>` (prefix `session:` by
+/// default, see [`key_prefix`](RedisSessionStoreBuilder::key_prefix) and
+/// [`cache_keygen`](RedisSessionStoreBuilder::cache_keygen)), with a millisecond TTL set by
+/// `PEXPIRE`. Each session entry is one field whose value is the entry's JSON; a small envelope
+/// sits next to them:
+///
+/// | field | content |
+/// |---|---|
+/// | `__v` | the record format version, `1` |
+/// | `__c` | when the session was created (Unix milliseconds) |
+/// | `__s` | when it was last written or refreshed (Unix milliseconds) |
+/// | `<entry key>` | the entry's value as JSON; keys starting with `_` are stored as `_~<key>` |
+///
+/// ```text
+/// 127.0.0.1:6379> HGETALL session:Xq3...
+/// 1) "__v"      2) "1"
+/// 3) "__c"      4) "1767225600000"
+/// 5) "__s"      6) "1767225600000"
+/// 7) "user_id"  8) "42"
+/// ```
+///
+/// Every write is one Lua script on that single key, so it is atomic and works in Redis
+/// Cluster (all keys of a script live in one slot):
+/// - a **new session** is created only if its key is absent (`SET NX` semantics); a
+///   collision is detected and retried with a fresh key, and reported as an error after a
+///   few attempts — an existing session is never overwritten;
+/// - an **update** first checks that the session still exists: a session that was deleted by
+///   a logout, or expired, while a request was running is not written back, the middleware
+///   drops that request's changes and removes its cookie;
+/// - an update writes **only the entries the request changed** (`HSET`/`HDEL`), so two
+///   concurrent requests that change different entries of one session both keep their
+///   change; clearing the session replaces the whole hash.
+///
+/// A record this version cannot read (another format version, a value that is not JSON, a key
+/// of another type) is reported as undecodable and the client gets a fresh session. That is
+/// also what happens to sessions written by actix-session's Redis stores (a JSON string per
+/// key, no prefix): after switching, users log in once; nothing needs migrating or cleaning,
+/// the old keys expire with their TTL.
+///
+/// # Eviction policy
+/// Configure Redis with `maxmemory-policy noeviction` (writes fail loudly when memory is
+/// full) or a `volatile-*` policy (`volatile-lru`, `volatile-ttl`, ...: only keys with a TTL
+/// are evicted, and every session has one). Never use an `allkeys-*` policy on a Redis shared
+/// with other data: Redis would silently evict live sessions to make room for cache entries,
+/// and users would be logged out at random with nothing in any log. If sessions must never be
+/// evicted, give them their own Redis with `noeviction`.
+///
+/// # TLS
+/// Use a `rediss://` URL and enable `redis-session-rustls` (rustls) or
+/// `redis-session-native-tls` (the platform's TLS). Credentials go in the URL
+/// (`rediss://user:password@host:6380/0`); they never appear in this crate's `Debug` output.
+///
+/// # Redis Cluster
+/// [`RedisSessionStore::cluster`] and [`RedisSessionStore::cluster_builder`] take the URLs of
+/// some nodes (the rest are discovered) and use the async cluster client, with the same
+/// timeouts, retries and semantics. A custom [`cache_keygen`](RedisSessionStoreBuilder::cache_keygen)
+/// may use a `{hash tag}` as long as different sessions get different keys.
+///
+/// # Timeouts and retries
+/// - Connecting is bounded by the [connect timeout](RedisSessionStoreBuilder::connect_timeout)
+///   (default 5 s), every command by the [response timeout](RedisSessionStoreBuilder::response_timeout)
+///   (default 2 s). A whole store operation, retries included, takes at most about one
+///   connect timeout plus one response timeout; [`build`](RedisSessionStoreBuilder::build)
+///   too, even against a peer that accepts the connection and never answers.
+/// - Transient failures (connection refused, reset or dropped, a server still loading its
+///   data, a cluster resharding) are retried twice with a short pause. A timeout is not
+///   retried: the server was reached and did not answer in time.
+/// - The connection reconnects by itself: after Redis restarts, the next request succeeds
+///   without restarting the application or rebuilding the store.
+/// - Failures reach the middleware as [`LoadError::Other`] and friends: the client gets an
+///   opaque `500` with an empty body, and the cause (a [`RedisStoreError`]) is logged.
+///
+/// Creating a session is retried too; if a first attempt was applied but its answer lost, the
+/// retry finds the key taken and moves on to a fresh key, leaving an orphan record that
+/// expires with its TTL.
 #[derive(Clone)]
 pub struct RedisSessionStore {
     inner: Arc<Inner>,

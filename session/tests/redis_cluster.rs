@@ -65,3 +65,67 @@ async fn acceptance_suite() {
     let store = store(&cluster, "session:").await;
     session::test_helpers::acceptance_test_suite(move || store.clone(), true).await;
 }
+
+/// A master dies: requests for its sessions fail fast; once it is back (same port, same
+/// cluster config) they succeed again without rebuilding the store.
+#[actix_web::test]
+async fn cluster_node_failure_and_recovery() {
+    use std::time::Instant;
+
+    use actix_web::http::{Method, StatusCode};
+    use redis_scenarios::{Inspect as _, send};
+
+    let mut cluster = RedisCluster::start();
+    let store = RedisSessionStore::cluster_builder(cluster.urls())
+        .connect_timeout(Some(Duration::from_millis(1000)))
+        .response_timeout(Some(Duration::from_millis(500)))
+        .build()
+        .await
+        .expect("connect to the test cluster");
+    let app = redis_scenarios::app(store, None, Default::default()).await;
+    let cookie = send(&app, Method::POST, "/set/user/alice", None)
+        .await
+        .session_cookie();
+    let key = cluster.keys("session:*").pop().expect("the session's key");
+    let owner = cluster
+        .nodes()
+        .iter()
+        .position(|node| node.cli(&["EXISTS", &key]) == "1")
+        .expect("a node holds the session");
+
+    cluster.node_mut(owner).kill();
+    let started = Instant::now();
+    let reply = send(&app, Method::GET, "/get", Some(&cookie)).await;
+    let elapsed = started.elapsed();
+    eprintln!("a request for a session on a dead master failed in {elapsed:?}");
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(reply.body.is_empty(), "opaque 500");
+    assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}");
+
+    cluster.node_mut(owner).restart();
+    cluster.wait_until_ok();
+    // The restarted master lost its data: the old cookie gives a fresh session, and a new
+    // session on any slot works.
+    let restarted = Instant::now();
+    let deadline = restarted + Duration::from_secs(10);
+    for attempt in 1.. {
+        let reply = send(&app, Method::GET, "/get", Some(&cookie)).await;
+        if reply.status == StatusCode::OK {
+            eprintln!(
+                "recovered on attempt {attempt}, {:?} after cluster_state:ok",
+                restarted.elapsed()
+            );
+            assert_eq!(reply.json(), serde_json::json!({}));
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the store did not recover: {reply:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for _ in 0..10 {
+        let reply = send(&app, Method::POST, "/set/user/bob", None).await;
+        assert_eq!(reply.status, StatusCode::OK);
+    }
+}

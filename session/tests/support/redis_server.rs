@@ -305,7 +305,8 @@ impl RedisCluster {
         cluster
     }
 
-    fn wait_until_ok(&self) {
+    /// Waits until every node reports `cluster_state:ok`.
+    pub fn wait_until_ok(&self) {
         let deadline = Instant::now() + CLUSTER_TIMEOUT;
         loop {
             let all_ok = self.nodes.iter().all(|node| {
@@ -332,6 +333,11 @@ impl RedisCluster {
     /// The nodes.
     pub fn nodes(&self) -> &[RedisServer] {
         &self.nodes
+    }
+
+    /// One node, to kill or restart it.
+    pub fn node_mut(&mut self, index: usize) -> &mut RedisServer {
+        &mut self.nodes[index]
     }
 
     /// Runs `redis-cli -c --raw` (following redirects) through the first node.

@@ -464,6 +464,31 @@ impl SessionStore for RedisSessionStore {
 mod tests {
     use super::*;
 
+    /// The store and its futures can move between threads (`tokio::spawn`, multi-threaded
+    /// runtimes, wrappers that require `Send`). Compiled, never run.
+    #[allow(dead_code)]
+    fn store_and_futures_are_send(
+        store: &RedisSessionStore,
+        actor: &RedisActorSessionStore,
+        key: &SessionKey,
+    ) {
+        fn send<T: Send>(_: &T) {}
+        fn send_sync<T: Send + Sync + Clone + fmt::Debug>(_: &T) {}
+        send_sync(store);
+        send_sync(actor);
+        let ttl = Duration::minutes(1);
+        send(&store.load(key));
+        send(&store.save(SessionState::new(), &ttl));
+        send(&store.update(key.clone(), SessionState::new(), &ttl));
+        send(&store.update_changes(key.clone(), SessionChanges::default(), &ttl));
+        send(&store.update_ttl(key, &ttl));
+        send(&store.delete(key));
+        send(&actor.load(key));
+        send(&actor.save(SessionState::new(), &ttl));
+        send(&actor.update_changes(key.clone(), SessionChanges::default(), &ttl));
+        send(&actor.delete(key));
+    }
+
     #[test]
     fn ttls_are_whole_positive_milliseconds() {
         assert_eq!(ttl_millis(&Duration::milliseconds(1500)), 1500);

@@ -303,3 +303,56 @@ async fn acceptance_suite_actor_store() {
     let store = RedisActorSessionStore::new(server.addr());
     session::test_helpers::acceptance_test_suite(move || store.clone(), true).await;
 }
+
+#[actix_web::test]
+async fn resp3_connections_work_too() {
+    let server = RedisServer::start();
+    let store = RedisSessionStore::new(format!("{}/?protocol=resp3", server.url()))
+        .await
+        .expect("connect with RESP3");
+    redis_scenarios::lifecycle(store, &server, "session:").await;
+}
+
+#[actix_web::test]
+async fn large_sessions_are_written_in_chunks() {
+    let server = RedisServer::start();
+    let store = store(&server).await;
+    let ttl = Duration::minutes(5);
+    let big: SessionState = (0..1500)
+        .map(|i| {
+            (
+                format!("{}k{i}", if i % 3 == 0 { "_" } else { "" }),
+                json!(i),
+            )
+        })
+        .collect();
+    let key = store.save(big.clone(), &ttl).await.expect("save");
+    assert_eq!(store.load(&key).await.expect("load"), Some(big.clone()));
+
+    // Remove 1000 keys and change 500 in one patch.
+    let mut after = big.clone();
+    let mut touched = BTreeSet::new();
+    for (i, name) in big.keys().enumerate() {
+        touched.insert(name.clone());
+        if i % 3 == 0 {
+            after.insert(name.clone(), json!("changed"));
+        } else {
+            after.remove(name);
+        }
+    }
+    store
+        .update_changes(
+            key.clone(),
+            SessionChanges::new(after.clone(), touched, false),
+            &ttl,
+        )
+        .await
+        .expect("update_changes");
+    assert_eq!(store.load(&key).await.expect("load"), Some(after.clone()));
+
+    store
+        .update(key.clone(), big.clone(), &ttl)
+        .await
+        .expect("update");
+    assert_eq!(store.load(&key).await.expect("load"), Some(big));
+}

@@ -35,6 +35,7 @@ pub struct RedisActorSessionStore {
 }
 
 /// Configures a [`RedisActorSessionStore`].
+#[derive(Clone)]
 #[must_use]
 pub struct RedisActorSessionStoreBuilder {
     url: String,

@@ -59,6 +59,7 @@ impl Target {
 /// # Ok(())
 /// # }
 /// ```
+#[derive(Clone)]
 #[must_use]
 pub struct RedisSessionStoreBuilder {
     target: Target,

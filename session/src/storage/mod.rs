@@ -16,6 +16,8 @@ mod session_key;
 mod cookie;
 #[cfg(feature = "memory-session")]
 mod memory;
+#[cfg(feature = "redis-session")]
+mod redis;
 
 pub use self::{
     interface::{
@@ -30,3 +32,8 @@ pub use self::{
 pub use self::cookie::CookieSessionStore;
 #[cfg(feature = "memory-session")]
 pub use self::memory::{MemorySessionStore, MemorySessionStoreBuilder};
+#[cfg(feature = "redis-session")]
+pub use self::redis::{
+    RedisActorSessionStore, RedisActorSessionStoreBuilder, RedisSessionStore,
+    RedisSessionStoreBuilder, RedisStoreError,
+};

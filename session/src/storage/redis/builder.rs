@@ -1,0 +1,232 @@
+//! [`RedisSessionStoreBuilder`]: where Redis is, how keys are named, how long to wait.
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use super::{
+    Inner, RedisSessionStore, RedisStoreError,
+    connection::{Connection, Timeouts},
+};
+use crate::Clock;
+
+/// The default prefix of every session key in Redis.
+pub(super) const DEFAULT_KEY_PREFIX: &str = "session:";
+/// The default bound on establishing a connection.
+pub(super) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The default bound on waiting for an answer to a command.
+pub(super) const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Turns a session key into the Redis key that holds its state.
+pub(super) type KeyGen = Arc<dyn Fn(&str) -> String + Send + Sync + 'static>;
+
+/// Where the store connects.
+#[derive(Clone)]
+pub(super) enum Target {
+    Standalone(String),
+    Cluster(Vec<String>),
+}
+
+impl Target {
+    /// The connection URLs with any password replaced by `***`.
+    pub(super) fn redacted(&self) -> Vec<String> {
+        match self {
+            Self::Standalone(url) => vec![redact_url(url)],
+            Self::Cluster(urls) => urls.iter().map(|url| redact_url(url)).collect(),
+        }
+    }
+
+    pub(super) fn mode(&self) -> &'static str {
+        match self {
+            Self::Standalone(_) => "standalone",
+            Self::Cluster(_) => "cluster",
+        }
+    }
+}
+
+/// Configures a [`RedisSessionStore`]; made by [`RedisSessionStore::builder`] (one server)
+/// or [`RedisSessionStore::cluster_builder`] (Redis Cluster).
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use session::storage::RedisSessionStore;
+///
+/// # async fn run() -> Result<(), session::storage::RedisStoreError> {
+/// let store = RedisSessionStore::builder("redis://127.0.0.1:6379")
+///     .key_prefix("myapp:session:")
+///     .connect_timeout(Some(Duration::from_secs(2)))
+///     .response_timeout(Some(Duration::from_millis(500)))
+///     .build()
+///     .await?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct RedisSessionStoreBuilder {
+    target: Target,
+    key_prefix: String,
+    cache_keygen: Option<KeyGen>,
+    timeouts: Timeouts,
+    clock: Clock,
+}
+
+impl RedisSessionStoreBuilder {
+    pub(super) fn new(target: Target) -> Self {
+        Self {
+            target,
+            key_prefix: DEFAULT_KEY_PREFIX.to_owned(),
+            cache_keygen: None,
+            timeouts: Timeouts {
+                connect: Some(DEFAULT_CONNECT_TIMEOUT),
+                response: Some(DEFAULT_RESPONSE_TIMEOUT),
+            },
+            clock: Clock::system(),
+        }
+    }
+
+    /// Computes the Redis key of a session from its session key, replacing the
+    /// [prefix](Self::key_prefix) (which is then ignored).
+    ///
+    /// The result must be unique per session key, and in Redis Cluster it may use a hash tag
+    /// (`{...}`) as long as different sessions still map to different keys.
+    pub fn cache_keygen<F>(mut self, keygen: F) -> Self
+    where
+        F: Fn(&str) -> String + Send + Sync + 'static,
+    {
+        self.cache_keygen = Some(Arc::new(keygen));
+        self
+    }
+
+    /// The prefix put before each session key to form its Redis key (default: `session:`).
+    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.key_prefix = prefix.into();
+        self
+    }
+
+    /// The longest wait for a connection to be established, each time one is (default: 5
+    /// seconds; `None` waits as long as the operating system does).
+    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeouts.connect = timeout;
+        self
+    }
+
+    /// The longest wait for Redis to answer a command (default: 2 seconds; `None` waits
+    /// forever, and then no operation is bounded).
+    pub fn response_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeouts.response = timeout;
+        self
+    }
+
+    /// The clock that stamps the records' created-at and last-seen times (default: the
+    /// system clock). Expiry itself is Redis's job.
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Connects and checks that Redis answers.
+    ///
+    /// # Errors
+    /// [`RedisStoreError::Config`] for an invalid URL, [`RedisStoreError::Connect`] when Redis
+    /// cannot be reached or refuses the connection, [`RedisStoreError::Timeout`] when it does
+    /// not answer within the connect and response timeouts.
+    pub async fn build(self) -> Result<RedisSessionStore, RedisStoreError> {
+        let connection = match &self.target {
+            Target::Standalone(url) => Connection::standalone(url, self.timeouts).await?,
+            Target::Cluster(urls) => {
+                if urls.is_empty() {
+                    return Err(RedisStoreError::NoClusterNodes);
+                }
+                Connection::cluster(urls, self.timeouts).await?
+            }
+        };
+        let custom_keygen = self.cache_keygen.is_some();
+        let prefix = self.key_prefix.clone();
+        let keygen = self
+            .cache_keygen
+            .unwrap_or_else(|| Arc::new(move |key: &str| format!("{prefix}{key}")));
+        Ok(RedisSessionStore {
+            inner: Arc::new(Inner {
+                connection,
+                keygen,
+                custom_keygen,
+                key_prefix: self.key_prefix,
+                timeouts: self.timeouts,
+                clock: self.clock,
+                target: self.target,
+            }),
+        })
+    }
+}
+
+impl fmt::Debug for RedisSessionStoreBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisSessionStoreBuilder")
+            .field("mode", &self.target.mode())
+            .field("nodes", &self.target.redacted())
+            .field("key_prefix", &self.key_prefix)
+            .field(
+                "cache_keygen",
+                &self.cache_keygen.as_ref().map(|_| "custom"),
+            )
+            .field("connect_timeout", &self.timeouts.connect)
+            .field("response_timeout", &self.timeouts.response)
+            .finish()
+    }
+}
+
+/// The URL with the password (and any `pass`/`password` query parameter) replaced by `***`.
+pub(super) fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            // `redis://secret@host` carries the password alone.
+            None => format!("***@{host}"),
+        },
+        None => authority.to_owned(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|param| match param.split_once('=') {
+                    Some((name, _))
+                        if name.eq_ignore_ascii_case("pass")
+                            || name.eq_ignore_ascii_case("password") =>
+                    {
+                        format!("{name}=***")
+                    }
+                    _ => param.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => tail.to_owned(),
+    };
+    format!("{scheme}://{authority}{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("redis://user:s3cret@host:6379/0"),
+            "redis://user:***@host:6379/0"
+        );
+        assert_eq!(redact_url("rediss://:s3cret@host"), "rediss://:***@host");
+        assert_eq!(redact_url("redis://s3cret@host"), "redis://***@host");
+        assert_eq!(redact_url("redis://host:6379"), "redis://host:6379");
+        assert_eq!(
+            redact_url("redis+unix:///tmp/r.sock?db=1&pass=s3cret"),
+            "redis+unix:///tmp/r.sock?db=1&pass=***"
+        );
+        assert_eq!(redact_url("host:6379"), "host:6379");
+    }
+}

@@ -1,0 +1,216 @@
+//! The connection to Redis: a self-healing standalone connection or an async cluster
+//! connection, behind one type, with bounded retries of transient failures.
+
+use std::{future::Future, time::Duration};
+
+use redis::{
+    Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, RedisResult, ServerErrorKind, Value,
+    aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig},
+    cluster::ClusterClientBuilder,
+    cluster_async::ClusterConnection,
+};
+
+use super::RedisStoreError;
+
+/// How many times a command is retried after a transient failure.
+const RETRIES: usize = 2;
+/// The pause before each retry.
+const BACKOFF: [Duration; RETRIES] = [Duration::from_millis(25), Duration::from_millis(100)];
+/// How many times the connection manager retries a failed reconnection before it reports the
+/// failure (the next command starts a new attempt).
+const RECONNECT_RETRIES: usize = 1;
+/// The connection manager's first reconnection delay.
+const RECONNECT_MIN_DELAY: Duration = Duration::from_millis(25);
+/// The connection manager's longest reconnection delay.
+const RECONNECT_MAX_DELAY: Duration = Duration::from_millis(250);
+/// How many times the cluster client retries a request internally (redirects, reconnects).
+const CLUSTER_RETRIES: u32 = 3;
+
+/// The connect and response timeouts, and the overall budget they give an operation.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Timeouts {
+    pub(super) connect: Option<Duration>,
+    pub(super) response: Option<Duration>,
+}
+
+impl Timeouts {
+    /// The most time one store operation may take, retries and reconnection included:
+    /// one connection attempt plus one response, plus the retry pauses. `None` (no bound)
+    /// when the response timeout is off.
+    pub(super) fn budget(self) -> Option<Duration> {
+        let response = self.response?;
+        let pauses: Duration = BACKOFF.iter().sum();
+        Some(response + self.connect.unwrap_or(Duration::ZERO) + pauses)
+    }
+}
+
+/// A connection to a standalone server or to a cluster. Clones share the connection.
+#[derive(Clone)]
+pub(super) enum Connection {
+    /// A multiplexed connection that reconnects by itself after the server went away.
+    Standalone(ConnectionManager),
+    /// The async cluster client: one connection per node, slot routing, reconnection.
+    Cluster(ClusterConnection),
+}
+
+impl Connection {
+    /// Connects to a standalone server and checks that it answers.
+    pub(super) async fn standalone(url: &str, timeouts: Timeouts) -> Result<Self, RedisStoreError> {
+        let client = redis::Client::open(url).map_err(RedisStoreError::Config)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(timeouts.connect)
+            .set_response_timeout(timeouts.response)
+            .set_number_of_retries(RECONNECT_RETRIES)
+            .set_min_delay(RECONNECT_MIN_DELAY)
+            .set_max_delay(RECONNECT_MAX_DELAY);
+        let connect = async {
+            let manager = ConnectionManager::new_with_config(client, config)
+                .await
+                .map_err(RedisStoreError::Connect)?;
+            let mut connection = Self::Standalone(manager);
+            connection.ping().await?;
+            Ok(connection)
+        };
+        within(timeouts.budget(), "connect", connect).await
+    }
+
+    /// Connects to a cluster through its initial nodes and checks that it answers.
+    pub(super) async fn cluster(
+        urls: &[String],
+        timeouts: Timeouts,
+    ) -> Result<Self, RedisStoreError> {
+        let mut builder = ClusterClientBuilder::new(urls.iter().map(String::as_str))
+            .retries(CLUSTER_RETRIES)
+            .overall_response_timeout(timeouts.budget());
+        if let Some(connect) = timeouts.connect {
+            builder = builder.connection_timeout(connect);
+        }
+        if let Some(response) = timeouts.response {
+            builder = builder.response_timeout(response);
+        }
+        let client = builder.build().map_err(RedisStoreError::Config)?;
+        let connect = async {
+            let connection = client
+                .get_async_connection()
+                .await
+                .map_err(RedisStoreError::Connect)?;
+            let mut connection = Self::Cluster(connection);
+            connection.ping().await?;
+            Ok(connection)
+        };
+        within(timeouts.budget(), "connect", connect).await
+    }
+
+    async fn ping(&mut self) -> Result<(), RedisStoreError> {
+        redis::cmd("PING")
+            .query_async::<()>(self)
+            .await
+            .map_err(RedisStoreError::Connect)
+    }
+
+    /// Runs `op` on a clone of the connection, retrying transient failures (a dropped or
+    /// refused connection, a server still loading, a cluster resharding) up to twice with a
+    /// short pause, all within the timeouts' [budget](Timeouts::budget).
+    ///
+    /// Timeouts are not retried: the server was reached and did not answer in time, asking
+    /// again would only double the wait.
+    pub(super) async fn run<T, F, Fut>(
+        &self,
+        timeouts: Timeouts,
+        operation: &'static str,
+        mut op: F,
+    ) -> Result<T, RedisStoreError>
+    where
+        F: FnMut(Self) -> Fut,
+        Fut: Future<Output = RedisResult<T>>,
+    {
+        let attempts = async {
+            let mut retries = BACKOFF.iter();
+            loop {
+                match op(self.clone()).await {
+                    Ok(value) => return Ok(value),
+                    Err(err) if is_transient(&err) => {
+                        let Some(pause) = retries.next() else {
+                            return Err(RedisStoreError::Redis(err));
+                        };
+                        tracing::debug!(
+                            operation,
+                            error = %err,
+                            "transient Redis failure; retrying"
+                        );
+                        tokio::time::sleep(*pause).await;
+                    }
+                    Err(err) => return Err(RedisStoreError::Redis(err)),
+                }
+            }
+        };
+        within(timeouts.budget(), operation, attempts).await
+    }
+}
+
+/// Bounds `future` by `budget`, if any.
+async fn within<T>(
+    budget: Option<Duration>,
+    operation: &'static str,
+    future: impl Future<Output = Result<T, RedisStoreError>>,
+) -> Result<T, RedisStoreError> {
+    match budget {
+        Some(budget) => {
+            tokio::time::timeout(budget, future)
+                .await
+                .unwrap_or(Err(RedisStoreError::Timeout {
+                    operation,
+                    after: budget,
+                }))
+        }
+        None => future.await,
+    }
+}
+
+/// Whether asking again, possibly on a new connection, may succeed.
+pub(super) fn is_transient(err: &RedisError) -> bool {
+    if err.is_timeout() {
+        return false;
+    }
+    err.is_connection_dropped()
+        || err.is_connection_refusal()
+        || err.is_io_error()
+        || matches!(
+            err.kind(),
+            ErrorKind::ClusterConnectionNotFound
+                | ErrorKind::Server(
+                    ServerErrorKind::BusyLoading
+                        | ServerErrorKind::TryAgain
+                        | ServerErrorKind::ClusterDown
+                        | ServerErrorKind::MasterDown
+                )
+        )
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Self::Standalone(connection) => connection.req_packed_command(cmd),
+            Self::Cluster(connection) => connection.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Self::Standalone(connection) => connection.req_packed_commands(pipeline, offset, count),
+            Self::Cluster(connection) => connection.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Standalone(connection) => connection.get_db(),
+            Self::Cluster(connection) => connection.get_db(),
+        }
+    }
+}

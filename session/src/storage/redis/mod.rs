@@ -1,0 +1,500 @@
+//! The Redis and Redis Cluster session stores (feature `redis-session`): see
+//! [`RedisSessionStore`] for the guide (choosing a store, key layout, eviction policy, TLS,
+//! Cluster, timeouts and retries).
+
+mod actor;
+mod builder;
+mod connection;
+mod record;
+mod scripts;
+
+use std::{fmt, sync::Arc, time::Duration as StdDuration};
+
+use actix_web::cookie::time::Duration;
+
+pub use self::{
+    actor::{RedisActorSessionStore, RedisActorSessionStoreBuilder},
+    builder::RedisSessionStoreBuilder,
+};
+use self::{
+    builder::{KeyGen, Target},
+    connection::{Connection, Timeouts},
+    scripts::{CREATE_SCRIPT, TOUCH_SCRIPT, UPDATE_SCRIPT},
+};
+use super::{
+    DeleteError, LoadError, SaveError, SessionChanges, SessionKey, SessionState, SessionStore,
+    UpdateError, generate_session_key,
+};
+use crate::Clock;
+
+/// How many fresh keys `save` tries before it reports a collision as an error.
+const KEY_ATTEMPTS: usize = 4;
+/// The longest TTL written to Redis: 100 years, far from the overflow of Redis's clock.
+const MAX_TTL_MS: i64 = 100 * 365 * 24 * 60 * 60 * 1000;
+
+/// Why the Redis store could not be built or could not complete an operation.
+///
+/// Store operations wrap it in [`LoadError::Other`], [`SaveError::Other`], ... (and
+/// [`LoadError::Deserialization`] for [`InvalidRecord`](Self::InvalidRecord)).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RedisStoreError {
+    /// The connection URL or the cluster configuration is invalid.
+    #[error("invalid Redis configuration")]
+    Config(#[source] redis::RedisError),
+    /// `cluster`/`cluster_builder` was given no node URL.
+    #[error("a Redis Cluster store needs at least one node URL")]
+    NoClusterNodes,
+    /// Redis could not be reached, refused the connection or failed the first `PING`.
+    #[error("could not connect to Redis")]
+    Connect(#[source] redis::RedisError),
+    /// Redis did not answer within the connect and response timeouts.
+    #[error("Redis did not answer the {operation} operation within {after:?}")]
+    Timeout {
+        /// The operation that timed out (`connect`, `load`, `save`, ...).
+        operation: &'static str,
+        /// The time budget that ran out.
+        after: StdDuration,
+    },
+    /// A Redis command failed (after the retries, for transient failures).
+    #[error("a Redis command failed")]
+    Redis(#[source] redis::RedisError),
+    /// Every fresh session key tried was already taken.
+    #[error("could not find a free session key after {attempts} attempts")]
+    KeyCollision {
+        /// How many keys were tried.
+        attempts: usize,
+    },
+    /// A stored record could not be decoded.
+    #[error("undecodable session record: {0}")]
+    InvalidRecord(String),
+}
+
+/// A session store on Redis or Redis Cluster (feature `redis-session`).
+///
+/// Clones share one connection. `Debug` never prints a password.
+///
+/// ```no_run
+/// use session::storage::RedisSessionStore;
+///
+/// # async fn run() -> Result<(), session::storage::RedisStoreError> {
+/// let standalone = RedisSessionStore::new("redis://127.0.0.1:6379").await?;
+/// let cluster = RedisSessionStore::cluster([
+///     "redis://10.0.0.1:6379",
+///     "redis://10.0.0.2:6379",
+///     "redis://10.0.0.3:6379",
+/// ])
+/// .await?;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Choosing a store
+/// - [`CookieSessionStore`](crate::storage::CookieSessionStore): no server state; the state
+///   must fit in a 4 KiB cookie, and a copied cookie cannot be revoked before its TTL ends.
+/// - [`MemorySessionStore`](crate::storage::MemorySessionStore): no set-up and the fastest,
+///   but sessions end with the process and are not shared between machines.
+/// - [`RedisSessionStore`]: sessions are shared by every instance of the application,
+///   survive its restarts, can be revoked (logout deletes them) and expire in Redis. Pick it as
+///   soon as you run more than one process or deploy without logging everybody out.
+///
+/// ```no_run
+/// use actix_web::{cookie::Key, App, HttpServer};
+/// use session::{storage::RedisSessionStore, SessionMiddleware};
+///
+/// # async fn run() -> std::io::Result<()> {
+/// let store = RedisSessionStore::new("redis://127.0.0.1:6379")
+///     .await
+///     .map_err(std::io::Error::other)?;
+/// let key = Key::generate(); // in production: load a fixed 64-byte key
+/// HttpServer::new(move || {
+///     App::new().wrap(SessionMiddleware::new(store.clone(), key.clone()))
+/// })
+/// .bind(("127.0.0.1", 8080))?
+/// .run()
+/// .await
+/// # }
+/// ```
+///
+/// Build the store once and clone it into the `HttpServer` factory: clones share one
+/// connection (or one cluster client), which multiplexes the requests of all workers.
+///
+/// # Key layout
+/// Each session is one Redis **hash** at `<prefix><session key>` (prefix `session:` by
+/// default, see [`key_prefix`](RedisSessionStoreBuilder::key_prefix) and
+/// [`cache_keygen`](RedisSessionStoreBuilder::cache_keygen)), with a millisecond TTL set by
+/// `PEXPIRE`. Each session entry is one field whose value is the entry's JSON; a small envelope
+/// sits next to them:
+///
+/// | field | content |
+/// |---|---|
+/// | `__v` | the record format version, `1` |
+/// | `__c` | when the session was created (Unix milliseconds) |
+/// | `__s` | when it was last written or refreshed (Unix milliseconds) |
+/// | `<entry key>` | the entry's value as JSON; keys starting with `_` are stored as `_~<key>` |
+///
+/// ```text
+/// 127.0.0.1:6379> HGETALL session:Xq3...
+/// 1) "__v"      2) "1"
+/// 3) "__c"      4) "1767225600000"
+/// 5) "__s"      6) "1767225600000"
+/// 7) "user_id"  8) "42"
+/// ```
+///
+/// Every write is one Lua script on that single key, so it is atomic and works in Redis
+/// Cluster (all keys of a script live in one slot):
+/// - a **new session** is created only if its key is absent (`SET NX` semantics); a
+///   collision is detected and retried with a fresh key, and reported as an error after a
+///   few attempts — an existing session is never overwritten;
+/// - an **update** first checks that the session still exists: a session that was deleted by
+///   a logout, or expired, while a request was running is not written back, the middleware
+///   drops that request's changes and removes its cookie;
+/// - an update writes **only the entries the request changed** (`HSET`/`HDEL`), so two
+///   concurrent requests that change different entries of one session both keep their
+///   change; clearing the session replaces the whole hash.
+///
+/// A record this version cannot read (another format version, a value that is not JSON, a key
+/// of another type) is reported as undecodable and the client gets a fresh session. That is
+/// also what happens to sessions written by actix-session's Redis stores (a JSON string per
+/// key, no prefix): after switching, users log in once; nothing needs migrating or cleaning,
+/// the old keys expire with their TTL.
+///
+/// # Eviction policy
+/// Configure Redis with `maxmemory-policy noeviction` (writes fail loudly when memory is
+/// full) or a `volatile-*` policy (`volatile-lru`, `volatile-ttl`, ...: only keys with a TTL
+/// are evicted, and every session has one). Never use an `allkeys-*` policy on a Redis shared
+/// with other data: Redis would silently evict live sessions to make room for cache entries,
+/// and users would be logged out at random with nothing in any log. If sessions must never be
+/// evicted, give them their own Redis with `noeviction`.
+///
+/// # TLS
+/// Use a `rediss://` URL and enable `redis-session-rustls` (rustls) or
+/// `redis-session-native-tls` (the platform's TLS). Credentials go in the URL
+/// (`rediss://user:password@host:6380/0`); they never appear in this crate's `Debug` output.
+///
+/// # Redis Cluster
+/// [`RedisSessionStore::cluster`] and [`RedisSessionStore::cluster_builder`] take the URLs of
+/// some nodes (the rest are discovered) and use the async cluster client, with the same
+/// timeouts, retries and semantics. A custom [`cache_keygen`](RedisSessionStoreBuilder::cache_keygen)
+/// may use a `{hash tag}` as long as different sessions get different keys.
+///
+/// # Timeouts and retries
+/// - Connecting is bounded by the [connect timeout](RedisSessionStoreBuilder::connect_timeout)
+///   (default 5 s), every command by the [response timeout](RedisSessionStoreBuilder::response_timeout)
+///   (default 2 s). A whole store operation, retries included, takes at most about one
+///   connect timeout plus one response timeout; [`build`](RedisSessionStoreBuilder::build)
+///   too, even against a peer that accepts the connection and never answers.
+/// - Transient failures (connection refused, reset or dropped, a server still loading its
+///   data, a cluster resharding) are retried twice with a short pause. A timeout is not
+///   retried: the server was reached and did not answer in time.
+/// - The connection reconnects by itself: after Redis restarts, the next request succeeds
+///   without restarting the application or rebuilding the store.
+/// - Failures reach the middleware as [`LoadError::Other`] and friends: the client gets an
+///   opaque `500` with an empty body, and the cause (a [`RedisStoreError`]) is logged.
+///
+/// Creating a session is retried too; if a first attempt was applied but its answer lost, the
+/// retry finds the key taken and moves on to a fresh key, leaving an orphan record that
+/// expires with its TTL.
+#[derive(Clone)]
+pub struct RedisSessionStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    connection: Connection,
+    keygen: KeyGen,
+    custom_keygen: bool,
+    key_prefix: String,
+    timeouts: Timeouts,
+    clock: Clock,
+    target: Target,
+}
+
+impl RedisSessionStore {
+    /// Connects to the Redis server at `url` (`redis://`, `rediss://` with a TLS feature,
+    /// `redis+unix://`) with the default settings.
+    ///
+    /// # Errors
+    /// See [`RedisSessionStoreBuilder::build`].
+    pub async fn new(url: impl Into<String>) -> Result<Self, RedisStoreError> {
+        Self::builder(url).build().await
+    }
+
+    /// Configures a store on the Redis server at `url`.
+    pub fn builder(url: impl Into<String>) -> RedisSessionStoreBuilder {
+        RedisSessionStoreBuilder::new(Target::Standalone(url.into()))
+    }
+
+    /// Connects to the Redis Cluster whose nodes include `urls`, with the default settings.
+    ///
+    /// # Errors
+    /// See [`RedisSessionStoreBuilder::build`].
+    pub async fn cluster(
+        urls: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Result<Self, RedisStoreError> {
+        Self::cluster_builder(urls).build().await
+    }
+
+    /// Configures a store on the Redis Cluster whose nodes include `urls`.
+    pub fn cluster_builder(
+        urls: impl IntoIterator<Item = impl Into<String>>,
+    ) -> RedisSessionStoreBuilder {
+        RedisSessionStoreBuilder::new(Target::Cluster(urls.into_iter().map(Into::into).collect()))
+    }
+
+    fn redis_key(&self, session_key: &str) -> String {
+        (self.inner.keygen)(session_key)
+    }
+
+    fn now_ms(&self) -> i64 {
+        let millis = self.inner.clock.now().unix_timestamp_nanos() / 1_000_000;
+        i64::try_from(millis).unwrap_or(i64::MAX)
+    }
+
+    /// Runs the `UPDATE` script; `Ok(false)` when the session no longer exists.
+    async fn write_existing(
+        &self,
+        session_key: &SessionKey,
+        ttl: &Duration,
+        args: Vec<Vec<u8>>,
+        operation: &'static str,
+    ) -> Result<bool, RedisStoreError> {
+        let redis_key = self.redis_key(session_key.as_ref());
+        let ttl_ms = ttl_millis(ttl);
+        let (redis_key, args) = (&redis_key, &args);
+        let written: i64 = self
+            .inner
+            .connection
+            .run(
+                self.inner.timeouts,
+                operation,
+                |mut connection| async move {
+                    let mut invocation = UPDATE_SCRIPT.key(redis_key);
+                    invocation.arg(ttl_ms);
+                    for arg in args {
+                        invocation.arg(arg.as_slice());
+                    }
+                    invocation.invoke_async(&mut connection).await
+                },
+            )
+            .await?;
+        Ok(written == 1)
+    }
+}
+
+/// A TTL in whole milliseconds for `PEXPIRE`: a positive TTL shorter than a millisecond
+/// counts as one; zero or negative stays so (the scripts then delete, `save` writes nothing).
+fn ttl_millis(ttl: &Duration) -> i64 {
+    let millis = ttl.whole_milliseconds();
+    if millis <= 0 {
+        i64::from(ttl.is_positive())
+    } else {
+        i64::try_from(millis).unwrap_or(MAX_TTL_MS).min(MAX_TTL_MS)
+    }
+}
+
+fn other(err: RedisStoreError) -> super::BoxError {
+    Box::new(err)
+}
+
+impl fmt::Debug for RedisSessionStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        f.debug_struct("RedisSessionStore")
+            .field("mode", &inner.target.mode())
+            .field("nodes", &inner.target.redacted())
+            .field("key_prefix", &inner.key_prefix)
+            .field("cache_keygen", &inner.custom_keygen.then_some("custom"))
+            .field("connect_timeout", &inner.timeouts.connect)
+            .field("response_timeout", &inner.timeouts.response)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionStore for RedisSessionStore {
+    async fn load(&self, session_key: &SessionKey) -> Result<Option<SessionState>, LoadError> {
+        let redis_key = self.redis_key(session_key.as_ref());
+        let redis_key = &redis_key;
+        let fields = self
+            .inner
+            .connection
+            .run(self.inner.timeouts, "load", |mut connection| async move {
+                redis::cmd("HGETALL")
+                    .arg(redis_key)
+                    .query_async::<Vec<(Vec<u8>, Vec<u8>)>>(&mut connection)
+                    .await
+            })
+            .await;
+        let fields = match fields {
+            Ok(fields) => fields,
+            // A key of another type (a seed-era string record, something else's data).
+            Err(RedisStoreError::Redis(err)) if err.code() == Some("WRONGTYPE") => {
+                return Err(LoadError::Deserialization(other(
+                    RedisStoreError::InvalidRecord("the key does not hold a hash".to_owned()),
+                )));
+            }
+            Err(err) => return Err(LoadError::Other(other(err))),
+        };
+        match record::decode(fields) {
+            Ok(record) => Ok(record.map(|record| record.state)),
+            Err(err) => Err(LoadError::Deserialization(other(err))),
+        }
+    }
+
+    async fn save(&self, state: SessionState, ttl: &Duration) -> Result<SessionKey, SaveError> {
+        let ttl_ms = ttl_millis(ttl);
+        if ttl_ms <= 0 {
+            tracing::debug!("a session with a TTL of zero or less is not stored");
+            return Ok(generate_session_key());
+        }
+        let args = record::encode_new(&state, self.now_ms())
+            .map_err(|err| SaveError::Serialization(Box::new(err)))?;
+        let args = &args;
+        for attempt in 1..=KEY_ATTEMPTS {
+            let session_key = generate_session_key();
+            let redis_key = self.redis_key(session_key.as_ref());
+            let redis_key = &redis_key;
+            let created: i64 = self
+                .inner
+                .connection
+                .run(self.inner.timeouts, "save", |mut connection| async move {
+                    let mut invocation = CREATE_SCRIPT.key(redis_key);
+                    invocation.arg(ttl_ms);
+                    for arg in args {
+                        invocation.arg(arg.as_slice());
+                    }
+                    invocation.invoke_async(&mut connection).await
+                })
+                .await
+                .map_err(|err| SaveError::Other(other(err)))?;
+            if created == 1 {
+                return Ok(session_key);
+            }
+            tracing::warn!(
+                attempt,
+                "session key collision in Redis; generating another key"
+            );
+        }
+        Err(SaveError::Other(other(RedisStoreError::KeyCollision {
+            attempts: KEY_ATTEMPTS,
+        })))
+    }
+
+    async fn update(
+        &self,
+        session_key: SessionKey,
+        state: SessionState,
+        ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        let args = record::encode_replace(&state, self.now_ms())
+            .map_err(|err| UpdateError::Serialization(Box::new(err)))?;
+        match self.write_existing(&session_key, ttl, args, "update").await {
+            Ok(true) => Ok(session_key),
+            Ok(false) => Err(UpdateError::NotFound),
+            Err(err) => Err(UpdateError::Other(other(err))),
+        }
+    }
+
+    async fn update_changes(
+        &self,
+        session_key: SessionKey,
+        changes: SessionChanges,
+        ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        let args = record::encode_update(&changes, self.now_ms())
+            .map_err(|err| UpdateError::Serialization(Box::new(err)))?;
+        match self.write_existing(&session_key, ttl, args, "update").await {
+            Ok(true) => Ok(session_key),
+            Ok(false) => Err(UpdateError::NotFound),
+            Err(err) => Err(UpdateError::Other(other(err))),
+        }
+    }
+
+    async fn update_ttl(
+        &self,
+        session_key: &SessionKey,
+        ttl: &Duration,
+    ) -> Result<(), UpdateError> {
+        let redis_key = self.redis_key(session_key.as_ref());
+        let redis_key = &redis_key;
+        let ttl_ms = ttl_millis(ttl);
+        let now_ms = self.now_ms();
+        let touched: i64 = self
+            .inner
+            .connection
+            .run(
+                self.inner.timeouts,
+                "update_ttl",
+                |mut connection| async move {
+                    TOUCH_SCRIPT
+                        .key(redis_key)
+                        .arg(ttl_ms)
+                        .arg(record::SEEN_FIELD)
+                        .arg(now_ms)
+                        .invoke_async(&mut connection)
+                        .await
+                },
+            )
+            .await
+            .map_err(|err| UpdateError::Other(other(err)))?;
+        if touched == 1 {
+            Ok(())
+        } else {
+            Err(UpdateError::NotFound)
+        }
+    }
+
+    async fn delete(&self, session_key: &SessionKey) -> Result<(), DeleteError> {
+        let redis_key = self.redis_key(session_key.as_ref());
+        let redis_key = &redis_key;
+        self.inner
+            .connection
+            .run(self.inner.timeouts, "delete", |mut connection| async move {
+                redis::cmd("DEL")
+                    .arg(redis_key)
+                    .query_async::<()>(&mut connection)
+                    .await
+            })
+            .await
+            .map_err(|err| DeleteError(other(err)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The store and its futures can move between threads (`tokio::spawn`, multi-threaded
+    /// runtimes, wrappers that require `Send`). Compiled, never run.
+    #[allow(dead_code)]
+    fn store_and_futures_are_send(
+        store: &RedisSessionStore,
+        actor: &RedisActorSessionStore,
+        key: &SessionKey,
+    ) {
+        fn send<T: Send>(_: &T) {}
+        fn send_sync<T: Send + Sync + Clone + fmt::Debug>(_: &T) {}
+        send_sync(store);
+        send_sync(actor);
+        let ttl = Duration::minutes(1);
+        send(&store.load(key));
+        send(&store.save(SessionState::new(), &ttl));
+        send(&store.update(key.clone(), SessionState::new(), &ttl));
+        send(&store.update_changes(key.clone(), SessionChanges::default(), &ttl));
+        send(&store.update_ttl(key, &ttl));
+        send(&store.delete(key));
+        send(&actor.load(key));
+        send(&actor.save(SessionState::new(), &ttl));
+        send(&actor.update_changes(key.clone(), SessionChanges::default(), &ttl));
+        send(&actor.delete(key));
+    }
+
+    #[test]
+    fn ttls_are_whole_positive_milliseconds() {
+        assert_eq!(ttl_millis(&Duration::milliseconds(1500)), 1500);
+        assert_eq!(ttl_millis(&Duration::microseconds(10)), 1);
+        assert_eq!(ttl_millis(&Duration::ZERO), 0);
+        assert_eq!(ttl_millis(&Duration::seconds(-5)), 0);
+        assert_eq!(ttl_millis(&Duration::MAX), MAX_TTL_MS);
+    }
+}

@@ -1,0 +1,273 @@
+//! How a session is laid out in its Redis hash.
+//!
+//! One hash per session. Each session entry is one field whose value is the entry's JSON;
+//! the envelope fields start with `__`:
+//!
+//! | field | meaning |
+//! |---|---|
+//! | `__v` | record format version (`1`) |
+//! | `__c` | created at, Unix milliseconds |
+//! | `__s` | last seen (last write or TTL refresh), Unix milliseconds |
+//!
+//! An entry whose key starts with `_` is stored under `_~<key>`, so that no entry can ever be
+//! mistaken for an envelope field: fields starting with `__` are the envelope's, fields
+//! starting with `_~` are escaped entries, and any other field is an entry as is.
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+use super::RedisStoreError;
+use crate::storage::{SessionChanges, SessionState};
+
+/// The record format this code writes and reads.
+pub(super) const FORMAT_VERSION: &str = "1";
+/// Envelope field: the record format version.
+pub(super) const VERSION_FIELD: &str = "__v";
+/// Envelope field: when the session was created, Unix milliseconds (kept by `UPDATE`).
+pub(super) const CREATED_FIELD: &str = "__c";
+/// Envelope field: when the session was last written or refreshed, Unix milliseconds.
+pub(super) const SEEN_FIELD: &str = "__s";
+/// The prefix of every envelope field.
+const ENVELOPE_PREFIX: &str = "__";
+/// The prefix that escapes entries whose key starts with `_`.
+const ESCAPE_PREFIX: &str = "_~";
+
+/// The hash field that holds the session entry `key`.
+pub(super) fn field_name(key: &str) -> Cow<'_, str> {
+    if key.starts_with('_') {
+        Cow::Owned(format!("{ESCAPE_PREFIX}{key}"))
+    } else {
+        Cow::Borrowed(key)
+    }
+}
+
+/// The field/value pairs of a new record: the envelope, then every entry.
+pub(super) fn encode_new(
+    state: &SessionState,
+    now_ms: i64,
+) -> Result<Vec<Vec<u8>>, serde_json::Error> {
+    let now = now_ms.to_string();
+    let mut args = Vec::with_capacity(6 + 2 * state.len());
+    push_pair(&mut args, VERSION_FIELD, FORMAT_VERSION);
+    push_pair(&mut args, CREATED_FIELD, &now);
+    push_pair(&mut args, SEEN_FIELD, &now);
+    push_entries(&mut args, state.iter())?;
+    Ok(args)
+}
+
+/// The arguments of the `UPDATE` script after the TTL: replace flag, the fields to delete,
+/// then the field/value pairs to set.
+pub(super) fn encode_update(
+    changes: &SessionChanges,
+    now_ms: i64,
+) -> Result<Vec<Vec<u8>>, serde_json::Error> {
+    if changes.is_cleared() {
+        return encode_replace(changes.state(), now_ms);
+    }
+    let removed: Vec<&str> = changes
+        .changed()
+        .filter_map(|(key, value)| value.is_none().then_some(key))
+        .collect();
+    let mut args = Vec::with_capacity(2 + removed.len() + 4 + 2 * changes.state().len());
+    args.push(b"0".to_vec());
+    args.push(removed.len().to_string().into_bytes());
+    for key in removed {
+        args.push(field_name(key).as_bytes().to_vec());
+    }
+    push_envelope_update(&mut args, now_ms);
+    push_entries(
+        &mut args,
+        changes
+            .changed()
+            .filter_map(|(key, value)| Some((key, value?))),
+    )?;
+    Ok(args)
+}
+
+/// The arguments of the `UPDATE` script after the TTL for a full replacement.
+pub(super) fn encode_replace(
+    state: &SessionState,
+    now_ms: i64,
+) -> Result<Vec<Vec<u8>>, serde_json::Error> {
+    let mut args = Vec::with_capacity(2 + 4 + 2 * state.len());
+    args.push(b"1".to_vec());
+    args.push(b"0".to_vec());
+    push_envelope_update(&mut args, now_ms);
+    push_entries(&mut args, state.iter())?;
+    Ok(args)
+}
+
+fn push_envelope_update(args: &mut Vec<Vec<u8>>, now_ms: i64) {
+    push_pair(args, VERSION_FIELD, FORMAT_VERSION);
+    push_pair(args, SEEN_FIELD, &now_ms.to_string());
+}
+
+fn push_pair(args: &mut Vec<Vec<u8>>, field: &str, value: &str) {
+    args.push(field.as_bytes().to_vec());
+    args.push(value.as_bytes().to_vec());
+}
+
+fn push_entries<'a, K: AsRef<str> + 'a>(
+    args: &mut Vec<Vec<u8>>,
+    entries: impl Iterator<Item = (K, &'a Value)>,
+) -> Result<(), serde_json::Error> {
+    for (key, value) in entries {
+        args.push(field_name(key.as_ref()).as_bytes().to_vec());
+        args.push(serde_json::to_vec(value)?);
+    }
+    Ok(())
+}
+
+/// A decoded record. The timestamps are decoded (and so validated) now; the idle and absolute
+/// timeouts will read them.
+#[derive(Debug)]
+#[allow(dead_code)]
+pub(super) struct Record {
+    pub(super) state: SessionState,
+    /// Unix milliseconds, when the record carried a creation time.
+    pub(super) created_at_ms: Option<i64>,
+    /// Unix milliseconds, when the record carried a last-seen time.
+    pub(super) last_seen_ms: Option<i64>,
+}
+
+/// Decodes the fields of a session hash (`HGETALL`); `None` for a missing key.
+pub(super) fn decode(fields: Vec<(Vec<u8>, Vec<u8>)>) -> Result<Option<Record>, RedisStoreError> {
+    if fields.is_empty() {
+        return Ok(None);
+    }
+    let mut record = Record {
+        state: SessionState::new(),
+        created_at_ms: None,
+        last_seen_ms: None,
+    };
+    let mut version = None;
+    for (field, value) in fields {
+        let field = String::from_utf8(field)
+            .map_err(|_| invalid("a field name is not valid UTF-8".to_owned()))?;
+        if let Some(key) = field.strip_prefix(ESCAPE_PREFIX) {
+            let value = decode_value(key, &value)?;
+            record.state.insert(key.to_owned(), value);
+        } else if field.starts_with(ENVELOPE_PREFIX) {
+            match field.as_str() {
+                VERSION_FIELD => version = Some(value),
+                CREATED_FIELD => record.created_at_ms = Some(decode_millis(&field, &value)?),
+                SEEN_FIELD => record.last_seen_ms = Some(decode_millis(&field, &value)?),
+                // Envelope fields added by later compatible versions are ignored.
+                _ => {}
+            }
+        } else if field.starts_with('_') {
+            return Err(invalid(format!("unexpected field `{field}`")));
+        } else {
+            let value = decode_value(&field, &value)?;
+            record.state.insert(field, value);
+        }
+    }
+    match version.as_deref() {
+        Some(version) if version == FORMAT_VERSION.as_bytes() => Ok(Some(record)),
+        Some(version) => Err(invalid(format!(
+            "unsupported record format version `{}`",
+            String::from_utf8_lossy(version)
+        ))),
+        None => Err(invalid("the record has no format version".to_owned())),
+    }
+}
+
+fn decode_value(key: &str, value: &[u8]) -> Result<Value, RedisStoreError> {
+    serde_json::from_slice(value)
+        .map_err(|err| invalid(format!("the value of entry `{key}` is not JSON: {err}")))
+}
+
+fn decode_millis(field: &str, value: &[u8]) -> Result<i64, RedisStoreError> {
+    std::str::from_utf8(value)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .ok_or_else(|| invalid(format!("envelope field `{field}` is not a timestamp")))
+}
+
+fn invalid(reason: String) -> RedisStoreError {
+    RedisStoreError::InvalidRecord(reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn pairs(args: &[Vec<u8>]) -> Vec<(Vec<u8>, Vec<u8>)> {
+        args.chunks(2)
+            .map(|pair| (pair[0].clone(), pair[1].clone()))
+            .collect()
+    }
+
+    fn state(value: Value) -> SessionState {
+        match value {
+            Value::Object(map) => map,
+            _ => SessionState::new(),
+        }
+    }
+
+    #[test]
+    fn new_records_round_trip_including_underscore_keys() {
+        let state = state(json!({"user": {"id": 7}, "_x": 1, "__v": "mine", "_~y": [1]}));
+        let args = encode_new(&state, 1_000).expect("encodes");
+        let fields = pairs(&args);
+        assert!(fields.contains(&(b"__v".to_vec(), b"1".to_vec())));
+        assert!(fields.contains(&(b"_~__v".to_vec(), b"\"mine\"".to_vec())));
+        assert!(fields.contains(&(b"user".to_vec(), br#"{"id":7}"#.to_vec())));
+        let record = decode(fields).expect("decodes").expect("present");
+        assert_eq!(record.state, state);
+        assert_eq!(record.created_at_ms, Some(1_000));
+        assert_eq!(record.last_seen_ms, Some(1_000));
+    }
+
+    #[test]
+    fn patches_list_removed_fields_then_changed_pairs() {
+        let changes = SessionChanges::new(
+            state(json!({"a": 1, "_b": 2, "keep": 3})),
+            BTreeSet::from(["a".to_owned(), "_b".to_owned(), "gone".to_owned()]),
+            false,
+        );
+        let args = encode_update(&changes, 5).expect("encodes");
+        let text: Vec<String> = args
+            .iter()
+            .map(|arg| String::from_utf8_lossy(arg).into_owned())
+            .collect();
+        assert_eq!(
+            text,
+            [
+                "0", "1", "gone", "__v", "1", "__s", "5", "_~_b", "2", "a", "1"
+            ]
+        );
+    }
+
+    #[test]
+    fn cleared_changes_replace_everything() {
+        let changes = SessionChanges::new(state(json!({"a": 1})), BTreeSet::new(), true);
+        let args = encode_update(&changes, 5).expect("encodes");
+        assert_eq!(args[0], b"1");
+        assert_eq!(args[1], b"0");
+        assert_eq!(args.len(), 2 + 4 + 2);
+    }
+
+    #[test]
+    fn malformed_records_are_errors() {
+        let ok = |extra: (&[u8], &[u8])| {
+            decode(vec![
+                (b"__v".to_vec(), b"1".to_vec()),
+                (extra.0.to_vec(), extra.1.to_vec()),
+            ])
+        };
+        assert!(decode(Vec::new()).expect("empty is fine").is_none());
+        assert!(ok((b"a", b"not json")).is_err());
+        assert!(ok((b"__c", b"yesterday")).is_err());
+        assert!(ok((b"_x", b"1")).is_err());
+        assert!(ok((b"\xff", b"1")).is_err());
+        assert!(ok((b"__future", b"anything")).is_ok());
+        assert!(decode(vec![(b"a".to_vec(), b"1".to_vec())]).is_err());
+        assert!(decode(vec![(b"__v".to_vec(), b"2".to_vec())]).is_err());
+    }
+}

@@ -1,0 +1,358 @@
+//! `RedisSessionStore` and `RedisActorSessionStore` on a real standalone `redis-server`,
+//! through the real middleware.
+#![cfg(feature = "redis-session")]
+
+#[path = "support/redis_scenarios.rs"]
+mod redis_scenarios;
+#[path = "support/redis_server.rs"]
+mod redis_server;
+
+use std::collections::BTreeSet;
+
+use actix_web::cookie::time::Duration;
+use redis_scenarios::Inspect as _;
+use redis_server::RedisServer;
+use serde_json::{Value, json};
+use session::storage::{
+    LoadError, RedisActorSessionStore, RedisSessionStore, SessionChanges, SessionState,
+    SessionStore, UpdateError, generate_session_key,
+};
+
+async fn store(server: &RedisServer) -> RedisSessionStore {
+    RedisSessionStore::new(server.url())
+        .await
+        .expect("connect to the test redis-server")
+}
+
+fn state(value: Value) -> SessionState {
+    match value {
+        Value::Object(map) => map,
+        other => panic!("not an object: {other}"),
+    }
+}
+
+#[actix_web::test]
+async fn lifecycle_through_the_middleware() {
+    let server = RedisServer::start();
+    redis_scenarios::lifecycle(store(&server).await, &server, "session:").await;
+}
+
+#[actix_web::test]
+async fn custom_prefix() {
+    let server = RedisServer::start();
+    let store = RedisSessionStore::builder(server.url())
+        .key_prefix("app1:s:")
+        .build()
+        .await
+        .expect("connect");
+    redis_scenarios::lifecycle(store, &server, "app1:s:").await;
+}
+
+#[actix_web::test]
+async fn concurrent_requests_keep_each_others_changes() {
+    let server = RedisServer::start();
+    redis_scenarios::concurrent_partial_updates(store(&server).await).await;
+}
+
+#[actix_web::test]
+async fn logout_is_not_undone_by_an_in_flight_request() {
+    let server = RedisServer::start();
+    redis_scenarios::logout_during_request(store(&server).await, &server, "session:").await;
+}
+
+#[actix_web::test]
+async fn new_sessions_never_overwrite_an_existing_key() {
+    let server = RedisServer::start();
+    let store = RedisSessionStore::builder(server.url())
+        .cache_keygen(|_| "fixed".to_owned())
+        .build()
+        .await
+        .expect("connect");
+    redis_scenarios::key_collision_is_detected(store.clone(), &server, "fixed").await;
+
+    let err = store
+        .save(state(json!({"x": 1})), &Duration::minutes(1))
+        .await
+        .expect_err("every key collides");
+    assert!(
+        format!("{:?}", std::error::Error::source(&err)).contains("KeyCollision"),
+        "{err:?}"
+    );
+}
+
+#[actix_web::test]
+async fn ttls_have_millisecond_precision() {
+    let server = RedisServer::start();
+    redis_scenarios::millisecond_ttl(store(&server).await, &server, "session:").await;
+}
+
+#[actix_web::test]
+async fn updates_never_create_a_session() {
+    let server = RedisServer::start();
+    let store = store(&server).await;
+    let ttl = Duration::minutes(5);
+    let key = generate_session_key();
+    let redis_key = format!("session:{}", key.as_ref());
+
+    let err = store
+        .update(key.clone(), state(json!({"a": 1})), &ttl)
+        .await
+        .expect_err("no such session");
+    assert!(matches!(err, UpdateError::NotFound), "{err:?}");
+    let changes = SessionChanges::new(
+        state(json!({"a": 1})),
+        BTreeSet::from(["a".to_owned()]),
+        false,
+    );
+    let err = store
+        .update_changes(key.clone(), changes, &ttl)
+        .await
+        .expect_err("no such session");
+    assert!(matches!(err, UpdateError::NotFound), "{err:?}");
+    let err = store
+        .update_ttl(&key, &ttl)
+        .await
+        .expect_err("no such session");
+    assert!(matches!(err, UpdateError::NotFound), "{err:?}");
+    assert_eq!(server.cli(&["EXISTS", &redis_key]), "0");
+    assert_eq!(store.load(&key).await.expect("load"), None);
+    store
+        .delete(&key)
+        .await
+        .expect("deleting an unknown key is fine");
+}
+
+#[actix_web::test]
+async fn store_operations_round_trip() {
+    let server = RedisServer::start();
+    let store = store(&server).await;
+    let ttl = Duration::minutes(5);
+
+    let key = store
+        .save(state(json!({"a": 1, "b": [1, 2], "_c": {"d": null}})), &ttl)
+        .await
+        .expect("save");
+    let redis_key = format!("session:{}", key.as_ref());
+    let created = server.cli(&["HGET", &redis_key, "__c"]);
+    assert_eq!(
+        store.load(&key).await.expect("load"),
+        Some(state(json!({"a": 1, "b": [1, 2], "_c": {"d": null}})))
+    );
+
+    // A patch touches only the named keys.
+    server.cli(&["HSET", &redis_key, "other", "\"concurrent\""]);
+    let changes = SessionChanges::new(
+        state(json!({"a": 2, "_c": {"d": null}})),
+        BTreeSet::from(["a".to_owned(), "b".to_owned()]),
+        false,
+    );
+    store
+        .update_changes(key.clone(), changes, &Duration::milliseconds(90_000))
+        .await
+        .expect("update_changes");
+    assert_eq!(
+        store.load(&key).await.expect("load"),
+        Some(state(
+            json!({"a": 2, "_c": {"d": null}, "other": "concurrent"})
+        ))
+    );
+    let pttl: i64 = server.cli(&["PTTL", &redis_key]).parse().expect("PTTL");
+    assert!(pttl > 80_000 && pttl <= 90_000, "{pttl}");
+
+    // A cleared change set and a full update replace everything but keep the creation time.
+    let cleared = SessionChanges::new(state(json!({"z": true})), BTreeSet::new(), true);
+    store
+        .update_changes(key.clone(), cleared, &ttl)
+        .await
+        .expect("replace");
+    assert_eq!(
+        store.load(&key).await.expect("load"),
+        Some(state(json!({"z": true})))
+    );
+    store
+        .update(key.clone(), state(json!({"y": "x"})), &ttl)
+        .await
+        .expect("update");
+    assert_eq!(
+        store.load(&key).await.expect("load"),
+        Some(state(json!({"y": "x"})))
+    );
+    assert_eq!(server.cli(&["HGET", &redis_key, "__c"]), created);
+
+    // Refreshing extends the TTL in milliseconds.
+    store
+        .update_ttl(&key, &Duration::milliseconds(2500))
+        .await
+        .expect("update_ttl");
+    let pttl: i64 = server.cli(&["PTTL", &redis_key]).parse().expect("PTTL");
+    assert!(pttl > 1500 && pttl <= 2500, "{pttl}");
+
+    // A TTL of zero ends the session.
+    store
+        .update(key.clone(), state(json!({"y": "x"})), &Duration::ZERO)
+        .await
+        .expect("update with a zero TTL");
+    assert_eq!(server.cli(&["EXISTS", &redis_key]), "0");
+
+    // ... and a new session with a TTL of zero is not stored at all.
+    let key = store
+        .save(state(json!({"a": 1})), &Duration::ZERO)
+        .await
+        .expect("save");
+    assert_eq!(store.load(&key).await.expect("load"), None);
+    assert!(server.keys("session:*").is_empty());
+}
+
+#[actix_web::test]
+async fn undecodable_records_give_a_fresh_session() {
+    let server = RedisServer::start();
+    let store = store(&server).await;
+    let ttl = Duration::minutes(5);
+
+    let key = store
+        .save(state(json!({"a": 1})), &ttl)
+        .await
+        .expect("save");
+    let redis_key = format!("session:{}", key.as_ref());
+    server.cli(&["HSET", &redis_key, "__v", "999"]);
+    let err = store.load(&key).await.expect_err("unknown format version");
+    assert!(matches!(err, LoadError::Deserialization(_)), "{err:?}");
+
+    server.cli(&["HSET", &redis_key, "__v", "1", "a", "{not json"]);
+    let err = store.load(&key).await.expect_err("not JSON");
+    assert!(matches!(err, LoadError::Deserialization(_)), "{err:?}");
+
+    server.cli(&["DEL", &redis_key]);
+    server.cli(&["SET", &redis_key, "{\"a\":1}"]);
+    let err = store
+        .load(&key)
+        .await
+        .expect_err("a seed-era string record");
+    assert!(matches!(err, LoadError::Deserialization(_)), "{err:?}");
+}
+
+#[actix_web::test]
+async fn debug_output_hides_passwords() {
+    let builder = RedisSessionStore::builder("redis://admin:hunter2@127.0.0.1:1/0");
+    let debug = format!("{builder:?}");
+    assert!(!debug.contains("hunter2"), "{debug}");
+    assert!(debug.contains("admin:***@127.0.0.1:1"), "{debug}");
+
+    let server = RedisServer::start();
+    let url = format!("redis://:nopass@127.0.0.1:{}", server.port());
+    // The server has no password: connecting with one fails, and the error does not leak it.
+    let err = RedisSessionStore::new(url).await.expect_err("AUTH fails");
+    let report = format!("{err} {err:?}");
+    assert!(!report.contains("nopass"), "{report}");
+
+    for bad in [
+        "redis://u:nopass@127.0.0.1:notaport",
+        "redis://u:nopass@[::1/0",
+        "ftp://u:nopass@127.0.0.1:1",
+    ] {
+        let err = RedisSessionStore::new(bad).await.expect_err("invalid URL");
+        let report = format!("{err} {err:?} {:?}", std::error::Error::source(&err));
+        assert!(!report.contains("nopass"), "{report}");
+    }
+
+    let store = store(&server).await;
+    let debug = format!("{store:?}");
+    assert!(debug.contains("RedisSessionStore"), "{debug}");
+    assert!(debug.contains("standalone"), "{debug}");
+}
+
+#[actix_web::test]
+async fn actor_store_connects_lazily_and_works() {
+    let server = RedisServer::start();
+    let store = RedisActorSessionStore::new(server.addr());
+    assert!(format!("{store:?}").contains("connected: false"));
+    redis_scenarios::lifecycle(store.clone(), &server, "session:").await;
+    assert!(format!("{store:?}").contains("connected: true"));
+
+    let store = RedisActorSessionStore::builder(server.url())
+        .cache_keygen(|key| format!("legacy:{key}"))
+        .build();
+    redis_scenarios::lifecycle(store, &server, "legacy:").await;
+}
+
+#[actix_web::test]
+async fn actor_store_reports_an_unreachable_server_per_request() {
+    // Port 1 (tcpmux) is closed on any test machine: the connection is refused.
+    let store = RedisActorSessionStore::new("127.0.0.1:1");
+    let err = store
+        .load(&generate_session_key())
+        .await
+        .expect_err("nothing listens");
+    assert!(matches!(err, LoadError::Other(_)), "{err:?}");
+}
+
+/// The conformance suite every store passes (lands with `session::test_helpers`).
+#[cfg(feature = "test-helpers")]
+#[actix_web::test]
+async fn acceptance_suite() {
+    let server = RedisServer::start();
+    let store = store(&server).await;
+    session::test_helpers::acceptance_test_suite(move || store.clone(), true).await;
+}
+
+/// The conformance suite on the seed-era store.
+#[cfg(feature = "test-helpers")]
+#[actix_web::test]
+async fn acceptance_suite_actor_store() {
+    let server = RedisServer::start();
+    let store = RedisActorSessionStore::new(server.addr());
+    session::test_helpers::acceptance_test_suite(move || store.clone(), true).await;
+}
+
+#[actix_web::test]
+async fn resp3_connections_work_too() {
+    let server = RedisServer::start();
+    let store = RedisSessionStore::new(format!("{}/?protocol=resp3", server.url()))
+        .await
+        .expect("connect with RESP3");
+    redis_scenarios::lifecycle(store, &server, "session:").await;
+}
+
+#[actix_web::test]
+async fn large_sessions_are_written_in_chunks() {
+    let server = RedisServer::start();
+    let store = store(&server).await;
+    let ttl = Duration::minutes(5);
+    let big: SessionState = (0..1500)
+        .map(|i| {
+            (
+                format!("{}k{i}", if i % 3 == 0 { "_" } else { "" }),
+                json!(i),
+            )
+        })
+        .collect();
+    let key = store.save(big.clone(), &ttl).await.expect("save");
+    assert_eq!(store.load(&key).await.expect("load"), Some(big.clone()));
+
+    // Remove 1000 keys and change 500 in one patch.
+    let mut after = big.clone();
+    let mut touched = BTreeSet::new();
+    for (i, name) in big.keys().enumerate() {
+        touched.insert(name.clone());
+        if i % 3 == 0 {
+            after.insert(name.clone(), json!("changed"));
+        } else {
+            after.remove(name);
+        }
+    }
+    store
+        .update_changes(
+            key.clone(),
+            SessionChanges::new(after.clone(), touched, false),
+            &ttl,
+        )
+        .await
+        .expect("update_changes");
+    assert_eq!(store.load(&key).await.expect("load"), Some(after.clone()));
+
+    store
+        .update(key.clone(), big.clone(), &ttl)
+        .await
+        .expect("update");
+    assert_eq!(store.load(&key).await.expect("load"), Some(big));
+}

@@ -57,8 +57,7 @@ async fn cluster_store_semantics() {
     redis_scenarios::millisecond_ttl(store(&cluster, "ttl:").await, &cluster, "ttl:").await;
 }
 
-/// The conformance suite every store passes (lands with `session::test_helpers`).
-#[cfg(feature = "test-helpers")]
+/// The conformance suite every store passes.
 #[actix_web::test]
 async fn acceptance_suite() {
     let cluster = RedisCluster::start();
@@ -128,4 +127,12 @@ async fn cluster_node_failure_and_recovery() {
         let reply = send(&app, Method::POST, "/set/user/bob", None).await;
         assert_eq!(reply.status, StatusCode::OK);
     }
+}
+
+/// No lost updates on a cluster: parallel requests, same-key races, logout and renew races.
+#[actix_web::test]
+async fn concurrency_suite() {
+    let cluster = RedisCluster::start();
+    let store = store(&cluster, "session:").await;
+    session::test_helpers::concurrency_test_suite(move || store.clone()).await;
 }

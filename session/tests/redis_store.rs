@@ -286,8 +286,7 @@ async fn actor_store_reports_an_unreachable_server_per_request() {
     assert!(matches!(err, LoadError::Other(_)), "{err:?}");
 }
 
-/// The conformance suite every store passes (lands with `session::test_helpers`).
-#[cfg(feature = "test-helpers")]
+/// The conformance suite every store passes.
 #[actix_web::test]
 async fn acceptance_suite() {
     let server = RedisServer::start();
@@ -296,7 +295,6 @@ async fn acceptance_suite() {
 }
 
 /// The conformance suite on the seed-era store.
-#[cfg(feature = "test-helpers")]
 #[actix_web::test]
 async fn acceptance_suite_actor_store() {
     let server = RedisServer::start();
@@ -355,4 +353,12 @@ async fn large_sessions_are_written_in_chunks() {
         .await
         .expect("update");
     assert_eq!(store.load(&key).await.expect("load"), Some(big));
+}
+
+/// No lost updates: parallel requests, same-key races, logout and renew races.
+#[actix_web::test]
+async fn concurrency_suite() {
+    let server = RedisServer::start();
+    let store = store(&server).await;
+    session::test_helpers::concurrency_test_suite(move || store.clone()).await;
 }

@@ -94,11 +94,13 @@
 //! |---|---|---|---|
 //! | `store` | `SESSION_STORE` | `"memory"` | `"memory"`, `"cookie"`, `"redis"` |
 //! | `secret_key` | `SESSION_SECRET_KEY` | none | base64 of at least 64 random bytes |
-//! | `fallback_keys` | `SESSION_FALLBACK_KEYS` | `[]` | older keys, accepted while rotating (at most 8) |
+//! | `fallback_keys` | `SESSION_FALLBACK_KEYS` | `[]` | older keys, accepted while rotating and re-issued under `secret_key` (at most 4) |
 //! | `allow_ephemeral_key` | `SESSION_ALLOW_EPHEMERAL_KEY` | `true` in debug builds, `false` in release | generate a random key when `secret_key` is unset |
+//! | `lazy_loading` | `SESSION_LAZY_LOADING` | `false` | load the state when a handler extracts the session |
 //! | `cookie.name` | `SESSION_COOKIE__NAME` | `"id"` | a cookie name; `__Host-` and `__Secure-` prefixes are checked |
 //! | `cookie.secure` | `SESSION_COOKIE__SECURE` | `true` | send over HTTPS only |
 //! | `cookie.http_only` | `SESSION_COOKIE__HTTP_ONLY` | `true` | hide from scripts |
+//! | `cookie.partitioned` | `SESSION_COOKIE__PARTITIONED` | `false` | the `Partitioned` attribute (CHIPS); requires `secure` |
 //! | `cookie.same_site` | `SESSION_COOKIE__SAME_SITE` | `"lax"` | `"strict"`, `"lax"`, `"none"` (needs `secure`) |
 //! | `cookie.path` | `SESSION_COOKIE__PATH` | `"/"` | starts with `/` |
 //! | `cookie.domain` | `SESSION_COOKIE__DOMAIN` | none (this host only) | a domain |
@@ -106,7 +108,7 @@
 //! | `lifecycle.kind` | `SESSION_LIFECYCLE__KIND` | `"browser"` | `"browser"` (no `Max-Age`), `"persistent"` (`Max-Age = ttl`) |
 //! | `lifecycle.ttl` | `SESSION_LIFECYCLE__TTL` | `"1d"` | a [humantime](https://docs.rs/humantime) duration (`"30m"`, `"12h"`, `"7d"`) or seconds, at most 400 days |
 //! | `lifecycle.extend` | `SESSION_LIFECYCLE__EXTEND` | `"on-state-changes"` | `"on-state-changes"`, `"on-every-request"` |
-//! | `lifecycle.absolute_ttl` | `SESSION_LIFECYCLE__ABSOLUTE_TTL` | none | a duration, at most 400 days (not yet applied, see below) |
+//! | `lifecycle.absolute_ttl` | `SESSION_LIFECYCLE__ABSOLUTE_TTL` | none | a duration, at most 400 days: the absolute timeout |
 //! | `redis.url` | `SESSION_REDIS__URL` | none | `redis://`, `rediss://`, `redis+unix://` or `unix://` URL |
 //! | `redis.cluster` | `SESSION_REDIS__CLUSTER` | `[]` | cluster node URLs (instead of `url`) |
 //! | `redis.key_prefix` | `SESSION_REDIS__KEY_PREFIX` | `"session:"` | prepended to every Redis key |
@@ -162,12 +164,6 @@
 //! ```
 //! [`ConfigError::problems`] gives them one by one ([`Problem`]): key, value, source and
 //! message.
-//!
-//! # Not applied yet
-//! `fallback_keys` and `lifecycle.absolute_ttl` are parsed and validated, but the runtime
-//! crate cannot use them yet: a non-empty `fallback_keys` is ignored with a warning (cookies
-//! under old keys start fresh sessions), and `absolute_ttl` makes [`SessionConfig::build`]
-//! fail rather than silently not enforcing it.
 //!
 //! # Features
 //! - `redis`: the `store = "redis"` store (`AnyStore::Redis`), through `session`'s
@@ -285,7 +281,7 @@ impl SessionConfig {
             StoreKind::Cookie => AnyStore::Cookie(CookieSessionStore::default()),
             StoreKind::Redis => self.redis_store().await?,
         };
-        Ok(self.assemble(store, key))
+        self.assemble(store, key)
     }
 
     /// Builds the middleware over your own `store`; `store` and `[redis]` are not used.
@@ -294,18 +290,12 @@ impl SessionConfig {
         store: S,
     ) -> Result<SessionMiddleware<S>, ConfigError> {
         let key = self.prepare(false)?;
-        Ok(self.assemble(store, key))
+        self.assemble(store, key)
     }
 
     /// Checks the configuration and settles the key.
     fn prepare(&self, check_store: bool) -> Result<Key, ConfigError> {
         let mut problems = load::validate(self, check_store);
-        if self.lifecycle.absolute_ttl.is_some() {
-            problems.push(Problem::new(
-                "lifecycle.absolute_ttl",
-                "not supported yet by the session runtime: remove it (it would not be enforced)",
-            ));
-        }
         if self.secret_key.is_none() && !self.allow_ephemeral_key {
             problems.push(Problem::new(
                 "secret_key",
@@ -317,13 +307,6 @@ impl SessionConfig {
         }
         if !problems.is_empty() {
             return Err(ConfigError::new(problems));
-        }
-        if !self.fallback_keys.is_empty() {
-            tracing::warn!(
-                count = self.fallback_keys.len(),
-                "`fallback_keys` are not supported yet by the session runtime and are ignored: \
-                 cookies issued under them start new sessions"
-            );
         }
         Ok(match &self.secret_key {
             Some(secret) => secret.to_key(),
@@ -337,32 +320,54 @@ impl SessionConfig {
         })
     }
 
-    fn assemble<S: SessionStore>(&self, store: S, key: Key) -> SessionMiddleware<S> {
+    fn assemble<S: SessionStore>(
+        &self,
+        store: S,
+        key: Key,
+    ) -> Result<SessionMiddleware<S>, ConfigError> {
         let cookie = &self.cookie;
         let lifecycle = &self.lifecycle;
-        // `prepare` checked that the TTL fits.
-        let ttl = actix_web::cookie::time::Duration::try_from(lifecycle.ttl)
-            .unwrap_or(actix_web::cookie::time::Duration::MAX);
+        // `prepare` checked that the TTLs fit.
+        let to_cookie_duration = |ttl: std::time::Duration| {
+            actix_web::cookie::time::Duration::try_from(ttl)
+                .unwrap_or(actix_web::cookie::time::Duration::MAX)
+        };
+        let ttl = to_cookie_duration(lifecycle.ttl);
+        let absolute_ttl = lifecycle.absolute_ttl.map(to_cookie_duration);
         let lifecycle: SessionLifecycle = match lifecycle.kind {
-            LifecycleKind::Browser => BrowserSession::default()
-                .state_ttl(ttl)
-                .state_ttl_extension_policy(lifecycle.extend.into())
-                .into(),
-            LifecycleKind::Persistent => PersistentSession::default()
-                .session_ttl(ttl)
-                .session_ttl_extension_policy(lifecycle.extend.into())
-                .into(),
+            LifecycleKind::Browser => {
+                let browser = BrowserSession::default()
+                    .state_ttl(ttl)
+                    .state_ttl_extension_policy(lifecycle.extend.into());
+                match absolute_ttl {
+                    Some(limit) => browser.absolute_ttl(limit).into(),
+                    None => browser.into(),
+                }
+            }
+            LifecycleKind::Persistent => {
+                let persistent = PersistentSession::default()
+                    .session_ttl(ttl)
+                    .session_ttl_extension_policy(lifecycle.extend.into());
+                match absolute_ttl {
+                    Some(limit) => persistent.absolute_ttl(limit).into(),
+                    None => persistent.into(),
+                }
+            }
         };
         SessionMiddleware::builder(store, key)
+            .fallback_keys(self.fallback_keys.iter().map(SecretKey::to_key))
             .cookie_name(cookie.name.clone())
             .cookie_secure(cookie.secure)
             .cookie_http_only(cookie.http_only)
+            .cookie_partitioned(cookie.partitioned)
             .cookie_same_site(cookie.same_site.into())
             .cookie_path(cookie.path.clone())
             .cookie_domain(cookie.domain.clone())
             .cookie_content_security(cookie.content_security.into())
             .session_lifecycle(lifecycle)
-            .build()
+            .lazy_loading(self.lazy_loading)
+            .try_build()
+            .map_err(|err| ConfigError::new(vec![Problem::new("cookie", err.to_string())]))
     }
 
     #[cfg(feature = "redis")]

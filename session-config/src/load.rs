@@ -21,6 +21,7 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "secret_key",
     "fallback_keys",
     "allow_ephemeral_key",
+    "lazy_loading",
     "cookie",
     "lifecycle",
     "redis",
@@ -33,6 +34,7 @@ pub(crate) const SECTIONS: &[(&str, &[&str])] = &[
             "name",
             "secure",
             "http_only",
+            "partitioned",
             "same_site",
             "path",
             "domain",
@@ -55,8 +57,9 @@ pub(crate) const SECTIONS: &[(&str, &[&str])] = &[
 /// The longest TTL: browsers cap a cookie's `Max-Age` at 400 days (RFC 6265bis).
 pub(crate) const MAX_TTL: Duration = Duration::from_secs(400 * 24 * 60 * 60);
 
-/// More fallback keys than this is a mistake (each costs a verification per bad cookie).
-pub(crate) const MAX_FALLBACK_KEYS: usize = 8;
+/// More fallback keys than the runtime accepts is a mistake (each costs a verification per
+/// bad cookie).
+pub(crate) const MAX_FALLBACK_KEYS: usize = session::config::MAX_FALLBACK_KEYS;
 
 pub(crate) fn from_figment(figment: &Figment) -> Result<SessionConfig, ConfigError> {
     let (config, mut problems) = match figment.extract::<SessionConfig>() {
@@ -138,10 +141,12 @@ impl Extractor<'_> {
         let secret_key = self.field("secret_key", defaults.secret_key);
         let fallback_keys = self.fallback_keys();
         let allow_ephemeral_key = self.field("allow_ephemeral_key", defaults.allow_ephemeral_key);
+        let lazy_loading = self.field("lazy_loading", defaults.lazy_loading);
         let cookie = CookieConfig {
             name: self.field("cookie.name", defaults.cookie.name),
             secure: self.field("cookie.secure", defaults.cookie.secure),
             http_only: self.field("cookie.http_only", defaults.cookie.http_only),
+            partitioned: self.field("cookie.partitioned", defaults.cookie.partitioned),
             same_site: self.field("cookie.same_site", defaults.cookie.same_site),
             path: self.field("cookie.path", defaults.cookie.path),
             domain: self.field("cookie.domain", defaults.cookie.domain),
@@ -175,6 +180,7 @@ impl Extractor<'_> {
             secret_key,
             fallback_keys,
             allow_ephemeral_key,
+            lazy_loading,
             cookie,
             lifecycle,
             redis,
@@ -402,6 +408,12 @@ fn check_cookie(cookie: &CookieConfig, problems: &mut Vec<Problem>) {
             format!(
                 "a cookie named {name:?} (cookie.name) must be Secure: browsers reject `{prefix}` cookies without it"
             ),
+        ));
+    }
+    if cookie.partitioned && !cookie.secure {
+        problems.push(Problem::new(
+            "cookie.partitioned",
+            "partitioned = true requires cookie.secure = true: browsers reject Partitioned cookies that are not Secure",
         ));
     }
     if cookie.same_site == crate::SameSiteConfig::None && !cookie.secure {

@@ -23,12 +23,16 @@ pub struct SessionConfig {
     #[serde(skip_serializing)]
     pub secret_key: Option<SecretKey>,
     /// Older keys still accepted while keys are rotated (`fallback_keys`, default `[]`, at
-    /// most 8). Never serialized, like `secret_key`.
+    /// most 4). Never serialized, like `secret_key`.
     #[serde(skip_serializing)]
     pub fallback_keys: Vec<SecretKey>,
     /// Whether a random key may be generated when `secret_key` is unset (`allow_ephemeral_key`,
     /// default `true` in debug builds and `false` in release builds).
     pub allow_ephemeral_key: bool,
+    /// Load the session state only when a handler extracts the session (`lazy_loading`,
+    /// default `false`); see `SessionMiddlewareBuilder::lazy_loading` for what it means for
+    /// guards.
+    pub lazy_loading: bool,
     /// The `[cookie]` section.
     pub cookie: CookieConfig,
     /// The `[lifecycle]` section.
@@ -44,6 +48,7 @@ impl Default for SessionConfig {
             secret_key: None,
             fallback_keys: Vec::new(),
             allow_ephemeral_key: cfg!(debug_assertions),
+            lazy_loading: false,
             cookie: CookieConfig::default(),
             lifecycle: LifecycleConfig::default(),
             redis: RedisConfig::default(),
@@ -86,6 +91,9 @@ pub struct CookieConfig {
     pub secure: bool,
     /// Hide from scripts (`cookie.http_only`, default `true`).
     pub http_only: bool,
+    /// The `Partitioned` attribute, CHIPS (`cookie.partitioned`, default `false`; requires
+    /// `secure`).
+    pub partitioned: bool,
     /// The `SameSite` attribute (`cookie.same_site`, default `"lax"`).
     pub same_site: SameSiteConfig,
     /// The `Path` attribute (`cookie.path`, default `"/"`).
@@ -103,6 +111,7 @@ impl Default for CookieConfig {
             name: "id".to_owned(),
             secure: true,
             http_only: true,
+            partitioned: false,
             same_site: SameSiteConfig::Lax,
             path: "/".to_owned(),
             domain: None,

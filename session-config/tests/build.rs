@@ -223,21 +223,115 @@ fn a_missing_key_fails_unless_ephemeral_keys_are_allowed() {
 }
 
 #[test]
-fn build_reports_what_the_runtime_cannot_do_yet() {
-    let config = SessionConfig {
-        allow_ephemeral_key: true,
-        lifecycle: session_config::LifecycleConfig {
-            absolute_ttl: Some(std::time::Duration::from_secs(3600)),
-            ..Default::default()
-        },
-        ..SessionConfig::default()
-    };
-    let error = config
-        .build_with(MemorySessionStore::new())
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
-    assert!(error.starts_with("lifecycle.absolute_ttl"), "{error}");
+fn absolute_ttl_reaches_the_runtime() {
+    Jail::expect_with(|jail| {
+        let toml = format!(
+            "secret_key = \"{}\"\n[lifecycle]\nkind = \"persistent\"\nttl = \"1d\"\nabsolute_ttl = \"1h\"\n",
+            key_b64(7)
+        );
+        let config = load_in_jail(jail, &toml)?;
+        let cookie = drive(&config, "id")?;
+        // The cookie may not outlive the absolute limit, even with a one-day TTL.
+        assert_eq!(cookie.max_age(), Some(CookieDuration::hours(1)));
+        Ok(())
+    });
+}
+
+#[test]
+fn fallback_keys_accept_old_cookies_and_reissue_them() {
+    actix_rt::System::new().block_on(async {
+        let store = MemorySessionStore::new();
+        let old: SessionConfig = figment::Figment::from(SessionConfig::default())
+            .merge(("secret_key", key_b64(1)))
+            .extract()
+            .expect("old config");
+        let new: SessionConfig = figment::Figment::from(SessionConfig::default())
+            .merge(("secret_key", key_b64(2)))
+            .merge(("fallback_keys", vec![key_b64(1)]))
+            .extract()
+            .expect("new config");
+        let app = |config: SessionConfig, store: MemorySessionStore| async move {
+            actix_test::init_service(
+                App::new()
+                    .wrap(config.build_with(store).expect("builds"))
+                    .route("/login", web::post().to(login))
+                    .route("/whoami", web::get().to(whoami)),
+            )
+            .await
+        };
+        let before = app(old, store.clone()).await;
+        let response = actix_test::call_service(
+            &before,
+            actix_test::TestRequest::post().uri("/login").to_request(),
+        )
+        .await;
+        let (_, old_pair) = session_cookie(&response, "id").expect("cookie");
+
+        let after = app(new, store).await;
+        let response = actix_test::call_service(
+            &after,
+            actix_test::TestRequest::get()
+                .uri("/whoami")
+                .insert_header((header::COOKIE, old_pair.clone()))
+                .to_request(),
+        )
+        .await;
+        let (_, new_pair) = session_cookie(&response, "id").expect("re-issued under the new key");
+        assert_ne!(new_pair, old_pair);
+        assert_eq!(actix_test::read_body(response).await, "alice");
+    });
+}
+
+#[test]
+fn partitioned_and_lazy_loading_reach_the_runtime() {
+    Jail::expect_with(|jail| {
+        let toml = format!(
+            "secret_key = \"{}\"\nlazy_loading = true\n[cookie]\npartitioned = true\n",
+            key_b64(9)
+        );
+        let config = load_in_jail(jail, &toml)?;
+        assert!(config.lazy_loading);
+        actix_rt::System::new().block_on(async {
+            let app = actix_test::init_service(
+                App::new()
+                    .wrap(config.build().await.expect("builds"))
+                    .route("/login", web::post().to(login))
+                    .route(
+                        "/guard-view",
+                        web::get().to(|req: actix_web::HttpRequest| async move {
+                            use session::SessionExt as _;
+                            req.get_session().is_loaded().to_string()
+                        }),
+                    ),
+            )
+            .await;
+            let response = actix_test::call_service(
+                &app,
+                actix_test::TestRequest::post().uri("/login").to_request(),
+            )
+            .await;
+            let header = response
+                .headers()
+                .get(header::SET_COOKIE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            assert!(header.ends_with("; Partitioned"), "{header}");
+            let response = actix_test::call_service(
+                &app,
+                actix_test::TestRequest::get()
+                    .uri("/guard-view")
+                    .to_request(),
+            )
+            .await;
+            assert_eq!(
+                actix_test::read_body(response).await,
+                "false",
+                "loaded lazily"
+            );
+        });
+        Ok(())
+    });
 }
 
 #[cfg(not(feature = "redis"))]

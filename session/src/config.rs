@@ -502,7 +502,9 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
         if !is_cookie_name(name) {
             return Err(BuildError::InvalidCookieName(name.clone()));
         }
-        if name.starts_with("__Host-") {
+        // Browsers match the prefixes case-insensitively (RFC 6265bis).
+        let lower = name.to_ascii_lowercase();
+        if lower.starts_with("__host-") {
             if !self.cookie_secure {
                 return Err(BuildError::HostPrefixWithoutSecure(name.clone()));
             }
@@ -516,7 +518,7 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
                 ));
             }
         }
-        if name.starts_with("__Secure-") && !self.cookie_secure {
+        if lower.starts_with("__secure-") && !self.cookie_secure {
             return Err(BuildError::SecurePrefixWithoutSecure(name.clone()));
         }
         if self.cookie_partitioned && !self.cookie_secure {

@@ -16,8 +16,14 @@ fuzz_target!(|data: &[u8]| {
     };
     for signed in [false, true] {
         assert!(fuzzing::open_cookie_value(&KEY, "id", text, signed).is_none());
-        // Seal the input and open it again: the round trip is exact.
+        // Seal the input and open it again: the round trip is exact for anything that fits in
+        // a cookie (the middleware never sends a larger one, and refuses to open it).
         let sealed = fuzzing::seal_cookie_value(&KEY, "id", text, signed);
-        assert_eq!(fuzzing::open_cookie_value(&KEY, "id", &sealed, signed).as_deref(), Some(text));
+        let opened = fuzzing::open_cookie_value(&KEY, "id", &sealed, signed);
+        if sealed.len() <= 4096 {
+            assert_eq!(opened.as_deref(), Some(text));
+        } else {
+            assert_eq!(opened, None);
+        }
     }
 });

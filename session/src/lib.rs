@@ -93,6 +93,10 @@ pub mod storage;
 #[cfg(feature = "test-helpers")]
 pub mod test_helpers;
 
+/// The security promises this crate keeps, each with the tests that check it.
+#[doc = include_str!("../SECURITY.md")]
+pub mod security {}
+
 pub use self::{
     clock::Clock,
     handle::{

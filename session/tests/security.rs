@@ -479,3 +479,223 @@ async fn partitioned_cookies_carry_the_attribute() {
         "{removal}"
     );
 }
+
+/// Runs `f` with a subscriber that records every event, at every level, and returns the log.
+fn logs_of(f: impl FnOnce()) -> String {
+    use std::{
+        io,
+        sync::{Arc, Mutex},
+    };
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    impl io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            if let Ok(mut buffer) = self.0.lock() {
+                buffer.extend_from_slice(bytes);
+            }
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::with_default(subscriber, f);
+    let bytes = buffer.0.lock().map(|b| b.clone()).unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[test]
+fn raw_session_keys_never_reach_the_logs() {
+    let key = Key::generate();
+    let mut session_key = String::new();
+    let mut cookie_value = String::new();
+    let logs = logs_of(|| {
+        actix_web::rt::System::new().block_on(async {
+            let store = MemorySessionStore::new();
+            let app = app!(SessionMiddleware::new(store.clone(), key.clone()));
+            let res = app
+                .call(http::TestRequest::post().uri("/write").to_request())
+                .await
+                .expect("ok");
+            let cookie = cookie_of(&res, "id").expect("cookie");
+            cookie_value = cookie.value().to_owned();
+            session_key = session::fuzzing::open_cookie_value(&key, "id", cookie.value(), false)
+                .expect("opens");
+            // Log-worthy events: an unknown key after a delete, a tampered cookie, a renewal.
+            store
+                .delete(&session::storage::SessionKey::try_from(session_key.clone()).expect("key"))
+                .await
+                .expect("delete");
+            let _ = app
+                .call(
+                    http::TestRequest::get()
+                        .uri("/read")
+                        .cookie(cookie.clone())
+                        .to_request(),
+                )
+                .await;
+            let tampered = Cookie::new("id", format!("{}x", cookie.value()));
+            let _ = app
+                .call(
+                    http::TestRequest::get()
+                        .uri("/read")
+                        .cookie(tampered)
+                        .to_request(),
+                )
+                .await;
+        });
+    });
+    assert!(
+        logs.contains("starting a fresh session"),
+        "the events were logged: {logs}"
+    );
+    assert_eq!(session_key.len(), 64);
+    assert!(
+        !logs.contains(&session_key),
+        "a raw session key reached the logs"
+    );
+    assert!(
+        !logs.contains(&cookie_value),
+        "a cookie value reached the logs"
+    );
+}
+
+#[actix_web::test]
+async fn cookie_defaults_are_secure() {
+    let app = app!(SessionMiddleware::new(
+        MemorySessionStore::new(),
+        Key::generate()
+    ));
+    let res = app
+        .call(http::TestRequest::post().uri("/write").to_request())
+        .await
+        .expect("ok");
+    let header = res
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .expect("set-cookie")
+        .to_owned();
+    let cookie = cookie_of(&res, "id").expect("cookie named `id`");
+    assert_eq!(cookie.secure(), Some(true), "{header}");
+    assert_eq!(cookie.http_only(), Some(true), "{header}");
+    assert_eq!(
+        cookie.same_site(),
+        Some(actix_web::cookie::SameSite::Lax),
+        "{header}"
+    );
+    assert_eq!(cookie.path(), Some("/"), "{header}");
+    assert_eq!(cookie.domain(), None, "{header}");
+    assert_eq!(cookie.max_age(), None, "a browser-session cookie: {header}");
+    assert_eq!(cookie.expires(), None, "a browser-session cookie: {header}");
+    // Private (encrypted): the value is not the 64-character key in clear.
+    assert_ne!(cookie.value().len(), 64);
+    assert!(
+        session::fuzzing::open_cookie_value(&Key::generate(), "id", cookie.value(), false)
+            .is_none()
+    );
+}
+
+/// A memory store whose `save` or `delete` can be made to fail.
+#[derive(Clone, Default)]
+struct FailingSteps {
+    inner: MemorySessionStore,
+    fail_save: std::rc::Rc<std::cell::Cell<bool>>,
+    fail_delete: std::rc::Rc<std::cell::Cell<bool>>,
+}
+
+impl SessionStore for FailingSteps {
+    async fn load(
+        &self,
+        key: &session::storage::SessionKey,
+    ) -> Result<Option<session::storage::SessionState>, session::storage::LoadError> {
+        self.inner.load(key).await
+    }
+    async fn save(
+        &self,
+        state: session::storage::SessionState,
+        ttl: &Duration,
+    ) -> Result<session::storage::SessionKey, session::storage::SaveError> {
+        if self.fail_save.get() {
+            return Err(session::storage::SaveError::Other("save failed".into()));
+        }
+        self.inner.save(state, ttl).await
+    }
+    async fn update(
+        &self,
+        key: session::storage::SessionKey,
+        state: session::storage::SessionState,
+        ttl: &Duration,
+    ) -> Result<session::storage::SessionKey, session::storage::UpdateError> {
+        self.inner.update(key, state, ttl).await
+    }
+    async fn update_ttl(
+        &self,
+        key: &session::storage::SessionKey,
+        ttl: &Duration,
+    ) -> Result<(), session::storage::UpdateError> {
+        self.inner.update_ttl(key, ttl).await
+    }
+    async fn delete(
+        &self,
+        key: &session::storage::SessionKey,
+    ) -> Result<(), session::storage::DeleteError> {
+        if self.fail_delete.get() {
+            return Err(session::storage::DeleteError("delete failed".into()));
+        }
+        self.inner.delete(key).await
+    }
+}
+
+#[actix_web::test]
+async fn a_failure_while_renewing_never_loses_the_session() {
+    let store = FailingSteps::default();
+    let app = http::init_service(
+        App::new()
+            .wrap(SessionMiddleware::new(store.clone(), Key::generate()))
+            .route("/write", web::post().to(write))
+            .route("/read", web::get().to(read))
+            .route(
+                "/renew",
+                web::post().to(|session: Session| async move {
+                    session.renew();
+                    HttpResponse::Ok().finish()
+                }),
+            ),
+    )
+    .await;
+    let (cookie, _) = call(&app, http::TestRequest::post().uri("/write").to_request()).await;
+    let cookie = cookie.expect("cookie");
+    for failing in [&store.fail_save, &store.fail_delete] {
+        failing.set(true);
+        let result = app
+            .call(
+                http::TestRequest::post()
+                    .uri("/renew")
+                    .cookie(cookie.clone())
+                    .to_request(),
+            )
+            .await;
+        let status = result.map_or_else(|err| err.error_response().status(), |res| res.status());
+        assert_eq!(status.as_u16(), 500, "a failed renewal is an opaque 500");
+        failing.set(false);
+        let (_, body) = call(
+            &app,
+            http::TestRequest::get()
+                .uri("/read")
+                .cookie(cookie.clone())
+                .to_request(),
+        )
+        .await;
+        assert_eq!(body, "1", "the session survived the failed renewal");
+    }
+}

@@ -112,7 +112,7 @@ impl PersistentSession {
     ///
     /// The creation time is kept inside the stored state (inside the protected payload for
     /// the cookie store) and checked on every request with the middleware's
-    /// [`Clock`](crate::Clock): a session past its absolute lifetime is a fresh session even
+    /// [`Clock`]: a session past its absolute lifetime is a fresh session even
     /// if it was active a second ago. The store TTL and the cookie's `Max-Age` never reach
     /// past it. [`Session::renew`](crate::Session::renew) keeps the creation time.
     ///
@@ -419,7 +419,7 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
         self
     }
 
-    /// Loads the session state only when a handler first extracts the [`Session`] (or a
+    /// Loads the session state only when a handler first extracts the [`Session`](crate::Session) (or a
     /// `#[session]` struct), instead of before every request (default: `false`).
     ///
     /// Routes that never extract the session then cost no store round trip, even when the

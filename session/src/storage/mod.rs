@@ -17,7 +17,7 @@ mod cookie;
 #[cfg(feature = "memory-session")]
 mod memory;
 #[cfg(feature = "redis-session")]
-mod redis;
+pub(crate) mod redis;
 
 pub use self::{
     interface::{

@@ -460,6 +460,26 @@ impl SessionStore for RedisSessionStore {
     }
 }
 
+/// Decodes the fields of a session hash as `load` does; for the fuzz targets.
+pub(crate) fn decode_record_fields(
+    fields: Vec<(Vec<u8>, Vec<u8>)>,
+) -> Result<Option<SessionState>, RedisStoreError> {
+    record::decode(fields).map(|record| record.map(|record| record.state))
+}
+
+/// The fields a new session hash gets for `state`, as `save` writes them; for the fuzz targets.
+pub(crate) fn encode_record_fields(
+    state: &SessionState,
+) -> Result<Vec<(Vec<u8>, Vec<u8>)>, serde_json::Error> {
+    let args = record::encode_new(state, 0)?;
+    let mut pairs = Vec::with_capacity(args.len() / 2);
+    let mut args = args.into_iter();
+    while let (Some(field), Some(value)) = (args.next(), args.next()) {
+        pairs.push((field, value));
+    }
+    Ok(pairs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,19 +6,33 @@
 //! in a [store](storage), or, with the cookie store, inside the cookie itself.
 //!
 //! # Quick start
+//! Wrap the app in [`SessionMiddleware`] and describe what your session holds with
+//! [`#[session]`](macro@session) — the recommended way: typed accessors instead of string keys
+//! and turbofish types.
 //! ```no_run
 //! use actix_web::{cookie::Key, web, App, HttpServer, Responder};
-//! use session::{storage::MemorySessionStore, Session, SessionMiddleware};
+//! use session::{session, storage::MemorySessionStore, SessionMiddleware};
 //!
-//! async fn visit(session: Session) -> actix_web::Result<impl Responder> {
-//!     let visits = session.get::<u32>("visits")?.unwrap_or(0) + 1;
-//!     session.insert("visits", visits)?;
+//! /// What this site remembers about a visitor.
+//! #[session]
+//! pub struct Visitor {
+//!     /// Pages seen so far.
+//!     #[session(default)]
+//!     pub visits: u32,
+//!     /// The signed-in user, if any.
+//!     pub user: Option<String>,
+//! }
+//!
+//! async fn visit(visitor: Visitor) -> actix_web::Result<impl Responder> {
+//!     let visits = visitor.visits()? + 1;
+//!     visitor.set_visits(visits)?;
 //!     Ok(format!("visit number {visits}"))
 //! }
 //!
 //! #[actix_web::main]
 //! async fn main() -> std::io::Result<()> {
-//!     // One store for all workers; in production load a fixed 64-byte key instead.
+//!     // One store for all workers; in production load a fixed 64-byte key (or use
+//!     // `session-config`, which reads it from `session.toml` or the environment).
 //!     let store = MemorySessionStore::new();
 //!     let key = Key::generate();
 //!     HttpServer::new(move || {
@@ -31,6 +45,8 @@
 //!     .await
 //! }
 //! ```
+//! The untyped [`Session`] extractor works too (`session.get::<u32>("visits")?`,
+//! `session.insert("visits", 1)?`), on the same keys.
 //!
 //! # Choosing a store
 //! - [`MemorySessionStore`](storage::MemorySessionStore) (feature `memory-session`, default):
@@ -39,18 +55,23 @@
 //!   no server state at all; the state must fit in 4 KiB and a copied cookie cannot be revoked
 //!   before its TTL ends.
 //! - `RedisSessionStore` (feature `redis-session`): shared by every instance, survives
-//!   restarts, standalone Redis or Redis Cluster.
+//!   restarts, standalone Redis or Redis Cluster, with timeouts and retries built in.
 //!
 //! # Defaults
 //! Secure by default and compatible with actix-session 0.11: cookie `id`; `Secure`,
 //! `HttpOnly`, `SameSite=Lax`, path `/`, no domain; encrypted (`Private`) content; a browser
 //! session whose server-side state expires after one idle day; TTL extended when the state
-//! changes. See [`config`] and [`SessionMiddlewareBuilder`].
+//! changes. See [`config`] and [`SessionMiddlewareBuilder`] for key rotation
+//! (`fallback_keys`), absolute timeouts (`absolute_ttl`), `Partitioned` cookies and lazy
+//! loading.
 //!
-//! Behaviour you can rely on:
+//! Behaviour you can rely on (each promise and its tests: [`security`]):
 //! - Nothing is stored and no cookie is sent for a session that stays empty.
 //! - Cookies that fail verification, and keys the store does not know, give a fresh empty
 //!   session: never an error, never a client-chosen key.
+//! - A request saves only the keys it changed (memory and Redis stores), so parallel requests
+//!   on one session keep each other's writes, and a session ended by a logout is never
+//!   written back by a request that was in flight.
 //! - Store failures give an opaque `500` with an empty body; the cause goes to `tracing`.
 //! - A handler answering `5xx` has its session changes discarded.
 //! - [`Session::renew`] moves the state to a new key and invalidates the old one.
@@ -62,7 +83,8 @@
 //!   `serde_json::Map`, and [`Session::remove`] returns the JSON value.
 //! - [`Session::purge`] sends a removal cookie even when the request's cookie was invalid.
 //! - The cookie store enforces its TTL server-side and refuses state that does not fit in a
-//!   cookie.
+//!   cookie. Cookies written by actix-session's `Private` mode stay readable; `Signed`
+//!   cookies are now bound to the cookie name, so old signed cookies start fresh sessions.
 //!
 //! Custom stores implement the same five methods, with these changes: the state type is
 //! [`storage::SessionState`] (a JSON map instead of strings); error causes are
@@ -73,8 +95,9 @@
 //! to write only what changed.
 //!
 //! # Testing your own store
-//! With the `test-helpers` feature, `test_helpers::acceptance_test_suite` runs the
-//! conformance suite every store in this crate passes.
+//! With the `test-helpers` feature, `test_helpers::acceptance_test_suite` and
+//! `test_helpers::concurrency_test_suite` run the conformance suites every store in this
+//! crate passes.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -1,81 +1,20 @@
 //! Lazy loading: the state is loaded when a handler first extracts the session.
 
-use std::{cell::Cell, rc::Rc};
+#[path = "support/hooked_store.rs"]
+mod hooked_store;
+
+use hooked_store::HookedStore;
 
 use actix_web::{
     App, HttpRequest, HttpResponse,
-    cookie::{Cookie, Key, time::Duration},
+    cookie::{Cookie, Key},
     dev::Service,
     guard, test as http, web,
 };
 use session::{
     Session, SessionExt as _, SessionMiddleware,
-    storage::{
-        CookieSessionStore, DeleteError, LoadError, MemorySessionStore, SaveError, SessionChanges,
-        SessionKey, SessionState, SessionStore, UpdateError,
-    },
+    storage::{CookieSessionStore, MemorySessionStore, SessionStore},
 };
-
-/// Counts loads and can fail them; everything else goes to the inner store.
-#[derive(Clone)]
-struct Counting<S> {
-    inner: S,
-    loads: Rc<Cell<usize>>,
-    fail_loads: Rc<Cell<bool>>,
-}
-
-impl<S> Counting<S> {
-    fn new(inner: S) -> Self {
-        Self {
-            inner,
-            loads: Rc::default(),
-            fail_loads: Rc::default(),
-        }
-    }
-}
-
-impl<S: SessionStore> SessionStore for Counting<S> {
-    async fn load(&self, key: &SessionKey) -> Result<Option<SessionState>, LoadError> {
-        self.loads.set(self.loads.get() + 1);
-        if self.fail_loads.get() {
-            return Err(LoadError::Other("store down".into()));
-        }
-        self.inner.load(key).await
-    }
-    async fn save(&self, state: SessionState, ttl: &Duration) -> Result<SessionKey, SaveError> {
-        self.inner.save(state, ttl).await
-    }
-    async fn update(
-        &self,
-        key: SessionKey,
-        state: SessionState,
-        ttl: &Duration,
-    ) -> Result<SessionKey, UpdateError> {
-        self.inner.update(key, state, ttl).await
-    }
-    async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), UpdateError> {
-        self.inner.update_ttl(key, ttl).await
-    }
-    async fn delete(&self, key: &SessionKey) -> Result<(), DeleteError> {
-        self.inner.delete(key).await
-    }
-    async fn update_changes(
-        &self,
-        key: SessionKey,
-        changes: SessionChanges,
-        ttl: &Duration,
-    ) -> Result<SessionKey, UpdateError> {
-        self.inner.update_changes(key, changes, ttl).await
-    }
-    async fn refresh(
-        &self,
-        key: SessionKey,
-        state: &SessionState,
-        ttl: &Duration,
-    ) -> Result<SessionKey, UpdateError> {
-        self.inner.refresh(key, state, ttl).await
-    }
-}
 
 async fn login(session: Session) -> actix_web::Result<HttpResponse> {
     session.insert("user", "ferris")?;
@@ -146,14 +85,14 @@ fn cookie_of<B>(res: &actix_web::dev::ServiceResponse<B>) -> Option<Cookie<'stat
 
 #[actix_web::test]
 async fn routes_that_never_extract_the_session_never_load_it() {
-    let store = Counting::new(MemorySessionStore::new());
+    let store = HookedStore::new(MemorySessionStore::new());
     let app = lazy_app!(store.clone(), Key::generate());
     let res = app
         .call(http::TestRequest::post().uri("/login").to_request())
         .await
         .expect("ok");
     let cookie = cookie_of(&res).expect("cookie");
-    assert_eq!(store.loads.get(), 0, "a new session loads nothing");
+    assert_eq!(store.hooks.loads.get(), 0, "a new session loads nothing");
 
     for _ in 0..5 {
         let res = app
@@ -172,7 +111,7 @@ async fn routes_that_never_extract_the_session_never_load_it() {
         );
     }
     assert_eq!(
-        store.loads.get(),
+        store.hooks.loads.get(),
         0,
         "no load for routes that never extract the session"
     );
@@ -195,7 +134,7 @@ async fn routes_that_never_extract_the_session_never_load_it() {
         "ferris apple",
         "extraction loads the state"
     );
-    assert_eq!(store.loads.get(), 1);
+    assert_eq!(store.hooks.loads.get(), 1);
 }
 
 #[actix_web::test]
@@ -282,14 +221,14 @@ async fn blind_changes_keep_the_stored_state_on_the_cookie_store() {
 
 #[actix_web::test]
 async fn a_failed_lazy_load_is_an_opaque_500() {
-    let store = Counting::new(MemorySessionStore::new());
+    let store = HookedStore::new(MemorySessionStore::new());
     let app = lazy_app!(store.clone(), Key::generate());
     let res = app
         .call(http::TestRequest::post().uri("/login").to_request())
         .await
         .expect("ok");
     let cookie = cookie_of(&res).expect("cookie");
-    store.fail_loads.set(true);
+    store.hooks.fail_load.set(true);
 
     let res = app
         .call(

@@ -1,6 +1,9 @@
 //! Promises of SECURITY.md that go beyond actix-session: key rotation, absolute and idle
 //! timeouts on every store, cookies bound to their name, cookie-prefix rules, `Partitioned`.
 
+#[path = "support/hooked_store.rs"]
+mod hooked_store;
+
 use actix_web::{
     App, HttpResponse,
     cookie::{
@@ -10,6 +13,7 @@ use actix_web::{
     dev::{Service, ServiceResponse},
     test as http, web,
 };
+use hooked_store::HookedStore;
 use session::{
     BuildError, Clock, Session, SessionMiddleware,
     config::{BrowserSession, CookieContentSecurity, PersistentSession, TtlExtensionPolicy},
@@ -605,60 +609,9 @@ async fn cookie_defaults_are_secure() {
     );
 }
 
-/// A memory store whose `save` or `delete` can be made to fail.
-#[derive(Clone, Default)]
-struct FailingSteps {
-    inner: MemorySessionStore,
-    fail_save: std::rc::Rc<std::cell::Cell<bool>>,
-    fail_delete: std::rc::Rc<std::cell::Cell<bool>>,
-}
-
-impl SessionStore for FailingSteps {
-    async fn load(
-        &self,
-        key: &session::storage::SessionKey,
-    ) -> Result<Option<session::storage::SessionState>, session::storage::LoadError> {
-        self.inner.load(key).await
-    }
-    async fn save(
-        &self,
-        state: session::storage::SessionState,
-        ttl: &Duration,
-    ) -> Result<session::storage::SessionKey, session::storage::SaveError> {
-        if self.fail_save.get() {
-            return Err(session::storage::SaveError::Other("save failed".into()));
-        }
-        self.inner.save(state, ttl).await
-    }
-    async fn update(
-        &self,
-        key: session::storage::SessionKey,
-        state: session::storage::SessionState,
-        ttl: &Duration,
-    ) -> Result<session::storage::SessionKey, session::storage::UpdateError> {
-        self.inner.update(key, state, ttl).await
-    }
-    async fn update_ttl(
-        &self,
-        key: &session::storage::SessionKey,
-        ttl: &Duration,
-    ) -> Result<(), session::storage::UpdateError> {
-        self.inner.update_ttl(key, ttl).await
-    }
-    async fn delete(
-        &self,
-        key: &session::storage::SessionKey,
-    ) -> Result<(), session::storage::DeleteError> {
-        if self.fail_delete.get() {
-            return Err(session::storage::DeleteError("delete failed".into()));
-        }
-        self.inner.delete(key).await
-    }
-}
-
 #[actix_web::test]
 async fn a_failure_while_renewing_never_loses_the_session() {
-    let store = FailingSteps::default();
+    let store = HookedStore::new(MemorySessionStore::new());
     let app = http::init_service(
         App::new()
             .wrap(SessionMiddleware::new(store.clone(), Key::generate()))
@@ -675,7 +628,7 @@ async fn a_failure_while_renewing_never_loses_the_session() {
     .await;
     let (cookie, _) = call(&app, http::TestRequest::post().uri("/write").to_request()).await;
     let cookie = cookie.expect("cookie");
-    for failing in [&store.fail_save, &store.fail_delete] {
+    for failing in [&store.hooks.fail_save, &store.hooks.fail_delete] {
         failing.set(true);
         let result = app
             .call(

@@ -1,81 +1,19 @@
 //! A store that fails gives an opaque 500 with an empty body, and nothing else leaks.
 
-use std::{cell::Cell, rc::Rc};
+#[path = "support/hooked_store.rs"]
+mod hooked_store;
 
-use actix_web::{
-    App, HttpResponse,
-    cookie::{Key, time::Duration},
-    dev::Service,
-    test, web,
-};
-use session::{
-    Session, SessionMiddleware,
-    storage::{
-        DeleteError, LoadError, MemorySessionStore, SaveError, SessionKey, SessionState,
-        SessionStore, UpdateError,
-    },
-};
+use std::rc::Rc;
 
-/// A memory store that can be switched into failing every operation.
-#[derive(Clone)]
-struct FlakyStore {
-    inner: MemorySessionStore,
-    down: Rc<Cell<bool>>,
-}
+use hooked_store::HookedStore;
 
-fn outage() -> session::storage::BoxError {
-    "connection refused by 10.0.0.1:6379 (secret detail)".into()
-}
-
-impl SessionStore for FlakyStore {
-    async fn load(&self, key: &SessionKey) -> Result<Option<SessionState>, LoadError> {
-        if self.down.get() {
-            return Err(LoadError::Other(outage()));
-        }
-        self.inner.load(key).await
-    }
-
-    async fn save(&self, state: SessionState, ttl: &Duration) -> Result<SessionKey, SaveError> {
-        if self.down.get() {
-            return Err(SaveError::Other(outage()));
-        }
-        self.inner.save(state, ttl).await
-    }
-
-    async fn update(
-        &self,
-        key: SessionKey,
-        state: SessionState,
-        ttl: &Duration,
-    ) -> Result<SessionKey, UpdateError> {
-        if self.down.get() {
-            return Err(UpdateError::Other(outage()));
-        }
-        self.inner.update(key, state, ttl).await
-    }
-
-    async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), UpdateError> {
-        if self.down.get() {
-            return Err(UpdateError::Other(outage()));
-        }
-        self.inner.update_ttl(key, ttl).await
-    }
-
-    async fn delete(&self, key: &SessionKey) -> Result<(), DeleteError> {
-        if self.down.get() {
-            return Err(DeleteError(outage()));
-        }
-        self.inner.delete(key).await
-    }
-}
+use actix_web::{App, HttpResponse, cookie::Key, dev::Service, test, web};
+use session::{Session, SessionMiddleware, storage::MemorySessionStore};
 
 #[actix_web::test]
 async fn store_outages_are_opaque_500s_and_recover() {
-    let down = Rc::new(Cell::new(false));
-    let store = FlakyStore {
-        inner: MemorySessionStore::new(),
-        down: Rc::clone(&down),
-    };
+    let store = HookedStore::new(MemorySessionStore::new());
+    let hooks = Rc::clone(&store.hooks);
     let app = test::init_service(
         App::new()
             .wrap(SessionMiddleware::new(store, Key::generate()))
@@ -109,7 +47,7 @@ async fn store_outages_are_opaque_500s_and_recover() {
         .expect("cookie")
         .into_owned();
 
-    down.set(true);
+    hooks.set_down(true);
     for (uri, with_cookie) in [("/write", false), ("/write", true), ("/logout", true)] {
         let mut req = test::TestRequest::post().uri(uri);
         if with_cookie {
@@ -137,7 +75,7 @@ async fn store_outages_are_opaque_500s_and_recover() {
     }
 
     // The store comes back: the same app serves the same session again.
-    down.set(false);
+    hooks.set_down(false);
     let res = app
         .call(
             test::TestRequest::post()

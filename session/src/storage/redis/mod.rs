@@ -460,17 +460,18 @@ impl SessionStore for RedisSessionStore {
     }
 }
 
+/// The field/value pairs of a session hash, as `HGETALL` returns them.
+pub(crate) type HashFields = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// Decodes the fields of a session hash as `load` does; for the fuzz targets.
 pub(crate) fn decode_record_fields(
-    fields: Vec<(Vec<u8>, Vec<u8>)>,
+    fields: HashFields,
 ) -> Result<Option<SessionState>, RedisStoreError> {
     record::decode(fields).map(|record| record.map(|record| record.state))
 }
 
 /// The fields a new session hash gets for `state`, as `save` writes them; for the fuzz targets.
-pub(crate) fn encode_record_fields(
-    state: &SessionState,
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, serde_json::Error> {
+pub(crate) fn encode_record_fields(state: &SessionState) -> Result<HashFields, serde_json::Error> {
     let args = record::encode_new(state, 0)?;
     let mut pairs = Vec::with_capacity(args.len() / 2);
     let mut args = args.into_iter();

@@ -111,9 +111,13 @@ async fn run(options: Options) -> std::io::Result<()> {
     match (mode.imp, mode.store) {
         (Impl::None, _) => serve!(options, move || App::new().configure(configure)),
         (Impl::Ours, StoreKind::CookieSigned | StoreKind::CookiePrivate) => {
-            let store = session::storage::CookieSessionStore::default();
+            // Stateless: one per worker.
             serve!(options, move || App::new()
-                .wrap(ours_middleware(store.clone(), mode, ttl))
+                .wrap(ours_middleware(
+                    session::storage::CookieSessionStore::default(),
+                    mode,
+                    ttl
+                ))
                 .configure(configure))
         }
         (Impl::Ours, StoreKind::Memory) => {
@@ -136,9 +140,13 @@ async fn run(options: Options) -> std::io::Result<()> {
             "our Redis store needs `--features redis-session`",
         )),
         (Impl::Actix, StoreKind::CookieSigned | StoreKind::CookiePrivate) => {
-            let store = actix_session::storage::CookieSessionStore::default();
+            // Stateless: one per worker.
             serve!(options, move || App::new()
-                .wrap(actix_middleware(store.clone(), mode, ttl))
+                .wrap(actix_middleware(
+                    actix_session::storage::CookieSessionStore::default(),
+                    mode,
+                    ttl
+                ))
                 .configure(configure))
         }
         (Impl::Actix, StoreKind::Memory) => {

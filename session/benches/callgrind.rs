@@ -1,11 +1,17 @@
 //! A driver for `valgrind --tool=callgrind`: sends N in-process requests of one route to one
-//! mode's app, so instruction counts (deterministic even on a loaded machine) can be compared
-//! per request. `scripts/bench-callgrind.sh` runs it twice per mode and route, with N and 2N
-//! requests, and divides the difference by N: set-up, login and process start cancel out.
+//! mode's app, so instruction counts (nearly deterministic, even on a loaded machine) can be
+//! compared per request.
+//!
+//! The measured requests are bracketed by two marker functions: run callgrind with
+//! `--zero-before='*callgrind_start_marker*' --dump-before='*callgrind_stop_marker*'` and the
+//! first dump holds exactly the N measured requests, everything included (the runtime, and
+//! for Redis the connection's driver task), without process start, set-up, login or warm-up.
+//! `scripts/bench-callgrind.sh` does that for every mode and route.
 //!
 //! ```text
 //! cargo bench -p session --bench callgrind --no-run     # prints the binary's path
-//! valgrind --tool=callgrind target/release/deps/callgrind-* ours-cookie-private read 2000
+//! valgrind --tool=callgrind --zero-before='*callgrind_start_marker*' \
+//!     --dump-before='*callgrind_stop_marker*' target/release/deps/callgrind-HASH ours-cookie-private read 5000
 //! ```
 //!
 //! Arguments: `MODE ROUTE COUNT`, with MODE `baseline`, `ours-cookie-signed`,
@@ -27,6 +33,18 @@ use crate::{
 
 /// Requests sent before counting starts, so one-time lazy initialisation is not counted.
 const WARM_UP: u64 = 200;
+
+/// Callgrind zeroes its counters when this is entered.
+#[inline(never)]
+fn callgrind_start_marker(count: u64) {
+    std::hint::black_box(count);
+}
+
+/// Callgrind dumps its counters (the measured requests) when this is entered.
+#[inline(never)]
+fn callgrind_stop_marker(count: u64) {
+    std::hint::black_box(count.wrapping_add(1));
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -52,7 +70,9 @@ fn main() -> ExitCode {
     actix_rt::System::new().block_on(async {
         let app = InProcApp::new(mode, url.as_deref()).await;
         app.run(route, WARM_UP).await;
+        callgrind_start_marker(count);
         app.run(route, count).await;
+        callgrind_stop_marker(count);
     });
     drop(redis);
     ExitCode::SUCCESS

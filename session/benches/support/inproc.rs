@@ -184,9 +184,7 @@ async fn build(mode: Mode, redis_url: Option<&str>) -> Call {
 
 /// Whether this build can run `mode` (ours on Redis needs the `redis-session` feature).
 pub(crate) fn supported(mode: Mode) -> bool {
-    match (mode.imp, mode.store) {
-        (Impl::Ours, StoreKind::Redis) => cfg!(feature = "redis-session"),
-        (Impl::Actix, StoreKind::Memory) => false,
-        _ => true,
-    }
+    let ours_redis = mode.imp == Impl::Ours && mode.store == StoreKind::Redis;
+    let actix_memory = mode.imp == Impl::Actix && mode.store == StoreKind::Memory;
+    !actix_memory && (!ours_redis || cfg!(feature = "redis-session"))
 }

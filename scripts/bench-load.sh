@@ -20,7 +20,8 @@
 #
 # Redis runs use a redis-server the script starts on a free loopback port, pinned to CPU 1
 # beside wrk so CPU 0 measures the server only. Our Redis store needs the `redis-session`
-# feature; when this tree does not build with it, our Redis runs are skipped (and said so).
+# feature: it is turned on when this tree has the store (`mod redis;` in
+# session/src/storage/mod.rs); otherwise our Redis runs are skipped, and the table says so.
 #
 # Needs: cargo, curl, taskset, python3 (the summary), wrk (installed with apt-get if
 # missing), redis-server for the Redis runs.
@@ -41,7 +42,7 @@ SERVER_CPU=0
 CLIENT_CPU=1
 
 usage() {
-  sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
   cat <<'EOF'
 Options: --duration S (10) --warmup S (2) --connections C (32) --threads T (1) --rounds R (1)
          --stores "cookie-private cookie-signed memory redis" --routes "read write login untouched"

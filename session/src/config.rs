@@ -231,6 +231,42 @@ pub(crate) struct CookieConfiguration {
     /// `Max-Age` for persistent sessions; `None` for browser sessions.
     pub(crate) max_age: Option<Duration>,
     pub(crate) codec: CookieCodec,
+    /// The `Set-Cookie` attributes that never change (`; HttpOnly; SameSite=Lax; ...`),
+    /// rendered once.
+    pub(crate) attributes: String,
+}
+
+/// Renders the fixed attributes of the session cookie.
+pub(crate) fn render_attributes(
+    secure: bool,
+    http_only: bool,
+    same_site: SameSite,
+    path: &str,
+    domain: Option<&str>,
+    partitioned: bool,
+) -> String {
+    let mut attributes = String::new();
+    if http_only {
+        attributes.push_str("; HttpOnly");
+    }
+    attributes.push_str(match same_site {
+        SameSite::Strict => "; SameSite=Strict",
+        SameSite::Lax => "; SameSite=Lax",
+        SameSite::None => "; SameSite=None",
+    });
+    if secure {
+        attributes.push_str("; Secure");
+    }
+    attributes.push_str("; Path=");
+    attributes.push_str(path);
+    if let Some(domain) = domain {
+        attributes.push_str("; Domain=");
+        attributes.push_str(domain);
+    }
+    if partitioned {
+        attributes.push_str("; Partitioned");
+    }
+    attributes
 }
 
 /// A cookie configuration the middleware refuses to build with.
@@ -273,6 +309,9 @@ pub enum BuildError {
         "{0} fallback keys were given; at most {MAX_FALLBACK_KEYS} are accepted: drop the oldest"
     )]
     TooManyFallbackKeys(usize),
+    /// A cookie path or domain with characters a `Set-Cookie` header cannot carry.
+    #[error("the cookie {0} {1:?} contains `;` or a control character")]
+    InvalidCookieAttribute(&'static str, String),
     /// An absolute timeout that is not positive.
     #[error("the absolute session lifetime must be positive")]
     NonPositiveAbsoluteTtl,
@@ -476,8 +515,17 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
         if absolute_ttl.is_some_and(|ttl| !ttl.is_positive()) {
             return Err(BuildError::NonPositiveAbsoluteTtl);
         }
+        let attributes = render_attributes(
+            self.cookie_secure,
+            self.cookie_http_only,
+            self.cookie_same_site,
+            &self.cookie_path,
+            self.cookie_domain.as_deref(),
+            self.cookie_partitioned,
+        );
         let configuration = Configuration {
             cookie: CookieConfiguration {
+                attributes,
                 codec: CookieCodec::new(&self.key, &self.fallback_keys, self.content_security),
                 name: self.cookie_name,
                 secure: self.cookie_secure,
@@ -520,6 +568,16 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
         }
         if lower.starts_with("__secure-") && !self.cookie_secure {
             return Err(BuildError::SecurePrefixWithoutSecure(name.clone()));
+        }
+        let unsafe_text = |text: &str| text.contains(|c: char| c == ';' || c.is_control());
+        if unsafe_text(&self.cookie_path) {
+            return Err(BuildError::InvalidCookieAttribute(
+                "path",
+                self.cookie_path.clone(),
+            ));
+        }
+        if let Some(domain) = self.cookie_domain.as_ref().filter(|d| unsafe_text(d)) {
+            return Err(BuildError::InvalidCookieAttribute("domain", domain.clone()));
         }
         if self.cookie_partitioned && !self.cookie_secure {
             return Err(BuildError::PartitionedWithoutSecure);

@@ -5,10 +5,11 @@
 //!
 //! Formats (both bind the value to the cookie's name, so a value sealed for another cookie is
 //! rejected):
-//! - `Private`: `base64(nonce[12] | AES-256-GCM ciphertext | tag[16])` with the cookie name as
-//!   associated data — the format of the `cookie` crate's private jar, so cookies written by
-//!   actix-session's `Private` mode stay readable after a migration.
-//! - `Signed`: `base64(HMAC-SHA256(len(name) | name | value)) | value`. Unlike the `cookie`
+//! - `Private`: `base64url(nonce[12] | AES-256-GCM ciphertext | tag[16])` with the cookie name
+//!   as associated data — the layout of the `cookie` crate's private jar. New cookies use the
+//!   URL-safe alphabet without padding, which needs no percent-encoding in a cookie; values in
+//!   the standard alphabet (written by actix-session's `Private` mode) are still accepted.
+//! - `Signed`: `base64url(HMAC-SHA256(len(name) | name | value)) | value`. Unlike the `cookie`
 //!   crate's signed jar, the name is part of the MAC.
 
 use actix_web::cookie::Key;
@@ -16,7 +17,10 @@ use aes_gcm::{
     Aes256Gcm, KeyInit as _, Nonce, Tag,
     aead::{AeadInPlace as _, generic_array::GenericArray},
 };
-use base64::{Engine as _, engine::general_purpose::STANDARD as BASE64};
+use base64::{
+    Engine as _,
+    engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
+};
 use hmac::{Hmac, Mac as _};
 use rand::RngCore as _;
 use sha2::Sha256;
@@ -27,8 +31,8 @@ use crate::config::CookieContentSecurity;
 const MAX_COOKIE_VALUE_LEN: usize = 4096;
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
-/// Length of a base64-encoded HMAC-SHA256 digest.
-const BASE64_DIGEST_LEN: usize = 44;
+/// Length of an HMAC-SHA256 digest in URL-safe base64 without padding.
+const DIGEST_LEN: usize = 43;
 
 /// Seals and opens session cookie values under a current key and fallback keys.
 pub(crate) struct CookieCodec {
@@ -64,17 +68,16 @@ impl KeyMaterial {
 
     fn sign(&self, name: &str, value: &str) -> String {
         let digest = self.mac(name, value).finalize().into_bytes();
-        let mut sealed = BASE64.encode(digest);
+        let mut sealed = String::with_capacity(DIGEST_LEN + value.len());
+        URL_SAFE_NO_PAD.encode_string(digest, &mut sealed);
         sealed.push_str(value);
         sealed
     }
 
     fn verify(&self, name: &str, sealed: &str) -> Option<String> {
-        if !sealed.is_char_boundary(BASE64_DIGEST_LEN) || sealed.len() < BASE64_DIGEST_LEN {
-            return None;
-        }
-        let (digest, value) = sealed.split_at(BASE64_DIGEST_LEN);
-        let digest = BASE64.decode(digest).ok()?;
+        let digest = sealed.get(..DIGEST_LEN)?;
+        let value = &sealed[DIGEST_LEN..];
+        let digest = URL_SAFE_NO_PAD.decode(digest).ok()?;
         // `verify_slice` compares in constant time.
         self.mac(name, value).verify_slice(&digest).ok()?;
         Some(value.to_owned())
@@ -91,16 +94,21 @@ impl KeyMaterial {
             .encrypt_in_place_detached(Nonce::from_slice(nonce), name.as_bytes(), body)
             .unwrap_or_else(|_| unreachable!("AES-GCM encrypts any cookie-sized buffer"));
         tag.copy_from_slice(&sealed_tag);
-        BASE64.encode(&data)
+        URL_SAFE_NO_PAD.encode(&data)
     }
 
     fn decrypt(&self, name: &str, sealed: &str) -> Option<String> {
-        let mut data = BASE64.decode(sealed).ok()?;
+        // New cookies are URL-safe; actix-session's are in the standard alphabet.
+        let mut data = URL_SAFE_NO_PAD
+            .decode(sealed)
+            .or_else(|_| STANDARD.decode(sealed))
+            .ok()?;
         if data.len() < NONCE_LEN + TAG_LEN {
             return None;
         }
+        let body_len = data.len() - NONCE_LEN - TAG_LEN;
         let (nonce, rest) = data.split_at_mut(NONCE_LEN);
-        let (body, tag) = rest.split_at_mut(rest.len() - TAG_LEN);
+        let (body, tag) = rest.split_at_mut(body_len);
         self.cipher
             .decrypt_in_place_detached(
                 Nonce::from_slice(nonce),
@@ -109,7 +117,10 @@ impl KeyMaterial {
                 Tag::from_slice(tag),
             )
             .ok()?;
-        String::from_utf8(body.to_vec()).ok()
+        // Keep the plaintext in place: drop the tag, then the nonce.
+        data.truncate(NONCE_LEN + body_len);
+        data.drain(..NONCE_LEN);
+        String::from_utf8(data).ok()
     }
 }
 
@@ -220,12 +231,8 @@ mod tests {
     }
 
     #[test]
-    fn private_values_are_readable_by_the_cookie_crate_and_back() {
+    fn private_values_from_actix_session_stay_readable() {
         let (key, codec) = codec(CookieContentSecurity::Private);
-        let mut jar = CookieJar::new();
-        jar.add_original(Cookie::new("id", codec.seal("id", "v")));
-        assert_eq!(jar.private(&key).get("id").unwrap().value(), "v");
-
         let mut jar = CookieJar::new();
         jar.private_mut(&key)
             .add(Cookie::new("id", "from-actix-session"));
@@ -253,9 +260,22 @@ mod tests {
     fn short_or_malformed_values_do_not_open() {
         for security in BOTH {
             let (_, codec) = codec(security);
-            for bad in ["", "a", "%", "é", &"A".repeat(43), &"A".repeat(5000)] {
+            for bad in ["", "a", "%", "é", &"A".repeat(42), &"A".repeat(5000)] {
                 assert!(codec.open("id", bad).is_none(), "{security:?} {bad:?}");
             }
+        }
+    }
+
+    #[test]
+    fn sealed_values_need_no_percent_encoding_in_a_cookie() {
+        let (_, codec) = codec(CookieContentSecurity::Private);
+        for _ in 0..32 {
+            let sealed = codec.seal("id", "a session key");
+            assert!(
+                sealed
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            );
         }
     }
 

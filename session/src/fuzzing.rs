@@ -58,6 +58,7 @@ pub fn session_key_from_cookie_header(
         partitioned: false,
         max_age: None,
         codec: CookieCodec::new(key, &[], security(signed)),
+        attributes: String::new(),
     };
     read_session_cookie(&headers, &config).key.map(String::from)
 }

@@ -552,18 +552,22 @@ fn render(config: &CookieConfiguration, cookie: &Cookie<'_>) -> String {
     rendered
 }
 
+/// Renders the session cookie: `name=value`, the attributes fixed at build time, and
+/// `Max-Age` for persistent sessions. Sealed values are URL-safe base64 and go out as they
+/// are; anything else a cookie value cannot hold (a signed cookie-store payload) is
+/// percent-encoded.
 fn session_cookie(
     config: &CookieConfiguration,
     key: &SessionKey,
     ttl: Duration,
 ) -> Result<HeaderValue, actix_web::Error> {
     let sealed = config.codec.seal(&config.name, key.as_ref());
-    let mut cookie = base_cookie(config, sealed);
-    if let Some(max_age) = config.max_age {
-        cookie.set_max_age(max_age.min(ttl));
-    }
-    let rendered = render(config, &cookie);
-    let pair_len = rendered.split(';').next().map_or(0, str::len);
+    let mut rendered =
+        String::with_capacity(config.name.len() + sealed.len() + config.attributes.len() + 24);
+    rendered.push_str(&config.name);
+    rendered.push('=');
+    percent_encode_into(&sealed, &mut rendered);
+    let pair_len = rendered.len();
     if pair_len > MAX_COOKIE_PAIR_LEN {
         tracing::error!(
             bytes = pair_len,
@@ -573,7 +577,32 @@ fn session_cookie(
         );
         return Err(opaque_500());
     }
+    rendered.push_str(&config.attributes);
+    if let Some(max_age) = config.max_age {
+        rendered.push_str("; Max-Age=");
+        rendered.push_str(&max_age.min(ttl).whole_seconds().max(0).to_string());
+    }
     header_value(&rendered)
+}
+
+/// Appends `value`, percent-encoding every byte that is not a cookie-octet (RFC 6265), and
+/// `%` itself.
+fn percent_encode_into(value: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let is_plain = |byte: u8| matches!(byte, 0x21 | 0x23..=0x24 | 0x26..=0x2B | 0x2D..=0x3A | 0x3C..=0x5B | 0x5D..=0x7E);
+    if value.bytes().all(is_plain) {
+        out.push_str(value);
+        return;
+    }
+    for byte in value.bytes() {
+        if is_plain(byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0x0F)]));
+        }
+    }
 }
 
 fn removal_cookie(config: &CookieConfiguration) -> Result<HeaderValue, actix_web::Error> {

@@ -83,13 +83,19 @@ impl CookieSessionStore {
         state: &SessionState,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
-        let created_at = match self.decode(session_key) {
-            Ok(Some(old)) => old.created_at,
-            _ => self.clock.now().unix_timestamp(),
-        };
+        let created_at = created_at_of(session_key.as_ref())
+            .unwrap_or_else(|| self.clock.now().unix_timestamp());
         self.encode(state, created_at, ttl)
             .map_err(UpdateError::Serialization)
     }
+}
+
+/// The creation time of a payload this store wrote, read from its fixed prefix
+/// (`{"v":1,"c":<created>,`) without decoding the state behind it.
+fn created_at_of(payload: &str) -> Option<i64> {
+    let rest = payload.strip_prefix("{\"v\":1,\"c\":")?;
+    let end = rest.find(',')?;
+    rest[..end].parse().ok()
 }
 
 /// What the cookie carries: `{"v":1,"c":<created>,"e":<expires>,"d":{...state...}}`, with
@@ -111,7 +117,9 @@ struct Envelope<'a> {
 struct DecodedEnvelope {
     #[serde(rename = "v")]
     version: u8,
+    /// Required and type-checked on every load; read through `created_at_of` on writes.
     #[serde(rename = "c")]
+    #[cfg_attr(not(test), allow(dead_code))]
     created_at: i64,
     #[serde(rename = "e")]
     expires_at: i64,
@@ -223,6 +231,7 @@ mod tests {
         );
         let created = |k: &SessionKey| store.decode(k).unwrap().unwrap().created_at;
         assert_eq!(created(&refreshed), created(&key));
+        assert_eq!(created_at_of(refreshed.as_ref()), Some(created(&key)));
     }
 
     #[actix_rt::test]

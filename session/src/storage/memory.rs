@@ -3,7 +3,7 @@ use std::{
     hash::{BuildHasher, RandomState},
     sync::{
         Arc, Mutex, MutexGuard,
-        atomic::{AtomicI64, Ordering},
+        atomic::{AtomicI64, AtomicUsize, Ordering},
     },
 };
 
@@ -18,8 +18,8 @@ use crate::Clock;
 /// How many independently locked parts the map is split into, so that workers rarely wait
 /// for each other.
 const DEFAULT_SHARDS: usize = 16;
-/// How often, at most, a write sweeps expired sessions out of the map.
-const DEFAULT_SWEEP_INTERVAL: Duration = Duration::seconds(30);
+/// How long an expired session may stay in the map before a write sweeps it out.
+const DEFAULT_SWEEP_INTERVAL: Duration = Duration::seconds(1);
 /// How many fresh keys `save` tries before it reports a collision as an error.
 const KEY_ATTEMPTS: usize = 4;
 
@@ -27,9 +27,9 @@ const KEY_ATTEMPTS: usize = 4;
 ///
 /// - Clones share one map, so a store created once and cloned into the `HttpServer` factory
 ///   serves all actix workers.
-/// - TTLs are enforced on every read; expired sessions are swept out by writes (at most once
-///   per [sweep interval](MemorySessionStoreBuilder::sweep_interval)), so memory holds the live
-///   set, not the history.
+/// - TTLs are enforced on every read; expired sessions are swept out by writes, a shard at a
+///   time, within a [sweep interval](MemorySessionStoreBuilder::sweep_interval) (one second by
+///   default), so memory holds the live set, not the history.
 /// - Updates write only what the request changed, and never re-create a session that was
 ///   deleted or expired while the request ran.
 ///
@@ -60,8 +60,10 @@ struct Inner {
     hasher: RandomState,
     clock: Clock,
     sweep_interval: Duration,
-    /// Unix seconds of the last sweep.
+    /// Unix milliseconds of the last (one-shard) sweep.
     last_sweep: AtomicI64,
+    /// The shard the next sweep cleans.
+    sweep_cursor: AtomicUsize,
 }
 
 impl Default for Inner {
@@ -119,8 +121,10 @@ impl MemorySessionStoreBuilder {
         self
     }
 
-    /// How often, at most, expired sessions are swept out (default: 30 seconds). Expired
-    /// sessions are never served in between: reads check the TTL themselves.
+    /// How long, at most, an expired session stays in memory (default: one second). Writes
+    /// sweep one shard of the map at a time, round robin, so that each shard is swept once
+    /// per interval. Expired sessions are never served in between: reads check the TTL
+    /// themselves.
     pub fn sweep_interval(mut self, interval: Duration) -> Self {
         self.sweep_interval = interval;
         self
@@ -140,7 +144,8 @@ impl MemorySessionStoreBuilder {
         Inner {
             shards,
             hasher: RandomState::new(),
-            last_sweep: AtomicI64::new(self.clock.now().unix_timestamp()),
+            last_sweep: AtomicI64::new(unix_millis(self.clock.now())),
+            sweep_cursor: AtomicUsize::new(0),
             clock: self.clock,
             sweep_interval: self.sweep_interval,
         }
@@ -177,16 +182,11 @@ impl MemorySessionStore {
         let now = self.inner.clock.now();
         self.inner
             .last_sweep
-            .store(now.unix_timestamp(), Ordering::Relaxed);
+            .store(unix_millis(now), Ordering::Relaxed);
         self.inner
             .shards
             .iter()
-            .map(|shard| {
-                let mut map = lock(shard);
-                let before = map.len();
-                map.retain(|_, record| record.is_live(now));
-                before - map.len()
-            })
+            .map(|shard| sweep(&mut lock(shard), now))
             .sum()
     }
 
@@ -198,19 +198,25 @@ impl MemorySessionStore {
         lock(&shards[index])
     }
 
-    /// Sweeps expired sessions if the sweep interval has passed since the last sweep.
+    /// Sweeps the next shard (round robin) if its turn has come: every shard is swept once
+    /// per sweep interval, one at a time, so no write pays for the whole map and an expired
+    /// session stays at most about one interval.
     fn sweep_if_due(&self, now: OffsetDateTime) {
+        let shards = &self.inner.shards;
+        let spacing = self.inner.sweep_interval.whole_milliseconds()
+            / i128::try_from(shards.len()).unwrap_or(1);
         let last = self.inner.last_sweep.load(Ordering::Relaxed);
-        let now_s = now.unix_timestamp();
-        if now_s - last >= self.inner.sweep_interval.whole_seconds()
+        let now_ms = unix_millis(now);
+        if i128::from(now_ms - last) >= spacing
             && self
                 .inner
                 .last_sweep
-                .compare_exchange(last, now_s, Ordering::Relaxed, Ordering::Relaxed)
+                .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
         {
-            let removed = self.remove_expired();
-            tracing::trace!(removed, "swept expired sessions from the memory store");
+            let index = self.inner.sweep_cursor.fetch_add(1, Ordering::Relaxed) % shards.len();
+            let removed = sweep(&mut lock(&shards[index]), now);
+            tracing::trace!(removed, shard = index, "swept expired sessions");
         }
     }
 
@@ -240,6 +246,20 @@ impl std::fmt::Debug for MemorySessionStore {
             .field("clock", &self.inner.clock)
             .finish_non_exhaustive()
     }
+}
+
+/// Removes the expired sessions of one shard, giving memory back when the shard shrank a lot.
+fn sweep(map: &mut HashMap<String, Record>, now: OffsetDateTime) -> usize {
+    let before = map.len();
+    map.retain(|_, record| record.is_live(now));
+    if map.capacity() > 64 && map.len() < map.capacity() / 4 {
+        map.shrink_to(map.len() * 2);
+    }
+    before - map.len()
+}
+
+fn unix_millis(time: OffsetDateTime) -> i64 {
+    i64::try_from(time.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
 /// Locks a shard, recovering the map if another thread panicked while holding it: every

@@ -303,7 +303,7 @@ main{max-width:560px;margin:20px auto;padding:0 16px}\
 .products li{display:grid;grid-template-columns:1fr 80px 70px;align-items:center;padding:6px 0;border-top:1px solid #eceef3}\
 .products li:first-child{border-top:0}\
 table{width:100%;border-collapse:collapse;margin-bottom:10px}\
-td{padding:5px 0;border-top:1px solid #eceef3}td:nth-child(2),td:nth-child(3){text-align:right}\
+td{padding:5px 0;border-top:1px solid #eceef3}tr:first-child td{border-top:0}td:nth-child(2),td:nth-child(3){text-align:right}\
 .total td{font-weight:700}\
 input{flex:1;font:inherit;padding:7px 10px;border:1px solid #c5cad6;border-radius:6px}\
 button{font:inherit;padding:6px 14px;border:0;border-radius:6px;background:#3a56c5;color:#fff;cursor:pointer}\

@@ -5,3 +5,8 @@
 #![forbid(unsafe_code)]
 
 pub mod demo;
+
+/// The README's Rust snippets, compiled as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

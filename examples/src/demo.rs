@@ -1,7 +1,7 @@
 //! The demo site: sign in, a visit counter, a small cart, sign out.
 //!
 //! [`configure`] registers the routes; [`config`] reads the session configuration the way the
-//! demo does (see [`figment`]). `examples/demo.rs` serves them on <http://127.0.0.1:8080>:
+//! demo does (see [`figment()`]). `examples/demo.rs` serves them on <http://127.0.0.1:8080>:
 //!
 //! ```text
 //! cargo run --example demo
@@ -105,7 +105,7 @@ pub fn figment() -> Figment {
     }
 }
 
-/// Reads and checks the demo's configuration from [`figment`]. Build the middleware with
+/// Reads and checks the demo's configuration from [`figment()`]. Build the middleware with
 /// `config.build().await?`: the in-memory store and an ephemeral key (with a warning, in
 /// debug builds) unless the file or the environment say otherwise.
 pub fn config() -> Result<SessionConfig, ConfigError> {

@@ -47,11 +47,15 @@ fn program(var: &str, name: &str) -> PathBuf {
             })
         })
         .unwrap_or_else(|| Path::new("/usr/bin").join(name));
+    let looked_at = match env::var_os(var) {
+        Some(path) => format!("${var} = {}", PathBuf::from(path).display()),
+        None => "PATH and /usr/bin".to_owned(),
+    };
     assert!(
         candidate.is_file(),
-        "{name} not found (looked at ${var}, PATH and /usr/bin): the browser test needs Debian's \
-         `chromium` and `chromium-driver` packages. Run `scripts/test.sh`, which installs them \
-         (as root: `apt-get install -y chromium chromium-driver`)."
+        "{name} not found (looked at {looked_at}): the browser test needs Debian's `chromium` \
+         and `chromium-driver` packages. Run `scripts/test.sh`, which installs them (as root: \
+         `apt-get install -y chromium chromium-driver`)."
     );
     candidate
 }

@@ -171,7 +171,7 @@ async fn add_to_cart(
     };
     let mut cart = visitor.cart()?;
     let quantity = cart.entry(product.id.to_owned()).or_insert(0);
-    *quantity = (*quantity + 1).min(MAX_QUANTITY);
+    *quantity = quantity.saturating_add(1).min(MAX_QUANTITY);
     visitor.set_cart(cart)?;
     Ok(see_other("/"))
 }

@@ -1,117 +1,70 @@
-//! The demo: a small site on the embedded in-memory store.
+//! The demo: a small site with sign-in, a visit counter and a cart (`examples::demo`).
 //!
 //! ```text
 //! cargo run --example demo
 //! ```
-//! then open <http://127.0.0.1:8080>. Sign in, watch the visit counter, sign out.
+//! then open <http://127.0.0.1:8080>. It runs on the embedded default: the in-memory store
+//! and, in debug builds, a random key (with a warning). `session.toml` and `SESSION_*`
+//! variables configure it like any service, for example on Redis:
+//!
+//! ```text
+//! SESSION_STORE=redis SESSION_REDIS__URL=redis://127.0.0.1:6379 cargo run --example demo
+//! ```
+#![forbid(unsafe_code)]
 
-use actix_web::{
-    App, HttpResponse, HttpServer, Responder,
-    cookie::Key,
-    http::header::{ContentType, LOCATION},
-    middleware::Logger,
-    web,
-};
-use serde::Deserialize;
-use session::{Session, SessionMiddleware, storage::MemorySessionStore};
+use std::process::ExitCode;
+
+use actix_web::{App, HttpServer, middleware::Logger};
+use examples::demo;
 
 const ADDRESS: (&str, u16) = ("127.0.0.1", 8080);
 
-#[derive(Deserialize)]
-struct Login {
-    name: String,
-}
-
-fn escape(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '<' => "&lt;".to_owned(),
-            '>' => "&gt;".to_owned(),
-            '&' => "&amp;".to_owned(),
-            '"' => "&quot;".to_owned(),
-            '\'' => "&#39;".to_owned(),
-            other => other.to_string(),
-        })
-        .collect()
-}
-
-async fn index(session: Session) -> actix_web::Result<impl Responder> {
-    let user = session.get::<String>("user")?;
-    let body = match user {
-        Some(user) => {
-            let visits = session.get::<u32>("visits")?.unwrap_or(0) + 1;
-            session.insert("visits", visits)?;
-            format!(
-                "<h1>Hello, {}!</h1><p>Visits this session: <strong id=\"visits\">{visits}</strong></p>\
-                 <form method=\"post\" action=\"/logout\"><button>Sign out</button></form>",
-                escape(&user)
-            )
-        }
-        None => "<h1>Session demo</h1>\
-                 <form method=\"post\" action=\"/login\">\
-                 <label>Name <input name=\"name\" required maxlength=\"40\"></label> \
-                 <button>Sign in</button></form>"
-            .to_owned(),
-    };
-    Ok(HttpResponse::Ok()
-        .content_type(ContentType::html())
-        .body(format!("<!doctype html><title>Session demo</title>{body}")))
-}
-
-async fn login(session: Session, form: web::Form<Login>) -> actix_web::Result<impl Responder> {
-    let name = form
-        .into_inner()
-        .name
-        .trim()
-        .chars()
-        .take(40)
-        .collect::<String>();
-    if !name.is_empty() {
-        // A new privilege level gets a new session key (session fixation defence).
-        session.renew();
-        session.insert("user", name)?;
-    }
-    Ok(HttpResponse::SeeOther()
-        .insert_header((LOCATION, "/"))
-        .finish())
-}
-
-async fn logout(session: Session) -> impl Responder {
-    session.purge();
-    HttpResponse::SeeOther()
-        .insert_header((LOCATION, "/"))
-        .finish()
-}
-
 #[actix_web::main]
-async fn main() -> std::io::Result<()> {
+async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
 
-    // One store shared by every worker. The key is generated at start-up: sessions end when the
-    // demo stops. Real services load a fixed 64-byte key.
-    let store = MemorySessionStore::new();
-    let key = Key::generate();
-    tracing::warn!("using an ephemeral cookie key: sessions do not survive a restart");
-    println!("Session demo on http://{}:{}", ADDRESS.0, ADDRESS.1);
+    // Defaults < the demo's `cookie.secure = false` < session.toml < SESSION_* (see
+    // `demo::figment`); every problem is reported with the key and where it came from.
+    let middleware = match demo::config() {
+        Ok(config) => {
+            tracing::info!(
+                store = config.store.as_str(),
+                "session configuration loaded"
+            );
+            config.build().await
+        }
+        Err(err) => Err(err),
+    };
+    let middleware = match middleware {
+        Ok(middleware) => middleware,
+        Err(err) => {
+            eprintln!("invalid session configuration:\n{err}");
+            return ExitCode::FAILURE;
+        }
+    };
 
-    HttpServer::new(move || {
+    println!("Session demo on http://{}:{}", ADDRESS.0, ADDRESS.1);
+    // One middleware, so one store, shared by every worker.
+    let server = HttpServer::new(move || {
         App::new()
-            .wrap(
-                SessionMiddleware::builder(store.clone(), key.clone())
-                    // The demo is served over plain HTTP on localhost.
-                    .cookie_secure(false)
-                    .build(),
-            )
+            .wrap(middleware.clone())
             .wrap(Logger::default())
-            .route("/", web::get().to(index))
-            .route("/login", web::post().to(login))
-            .route("/logout", web::post().to(logout))
+            .configure(demo::configure)
     })
-    .bind(ADDRESS)?
-    .run()
-    .await
+    .bind(ADDRESS);
+    let result = match server {
+        Ok(server) => server.run().await,
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("cannot serve on {}:{}: {err}", ADDRESS.0, ADDRESS.1);
+            ExitCode::FAILURE
+        }
+    }
 }

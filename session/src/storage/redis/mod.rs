@@ -19,7 +19,7 @@ pub use self::{
 use self::{
     builder::{KeyGen, Target},
     connection::{Connection, Timeouts},
-    scripts::{CREATE_SCRIPT, TOUCH_SCRIPT, UPDATE_SCRIPT},
+    scripts::{CREATE_SCRIPT, LOAD_SCRIPT, TOUCH_SCRIPT, UPDATE_SCRIPT},
 };
 use super::{
     DeleteError, LoadError, SaveError, SessionChanges, SessionKey, SessionState, SessionStore,
@@ -315,18 +315,18 @@ impl SessionStore for RedisSessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<SessionState>, LoadError> {
         let redis_key = self.redis_key(session_key.as_ref());
         let redis_key = &redis_key;
-        let fields = self
+        let packed = self
             .inner
             .connection
             .run(self.inner.timeouts, "load", |mut connection| async move {
-                redis::cmd("HGETALL")
-                    .arg(redis_key)
-                    .query_async::<Vec<(Vec<u8>, Vec<u8>)>>(&mut connection)
+                LOAD_SCRIPT
+                    .key(redis_key)
+                    .invoke_async::<Vec<u8>>(&mut connection)
                     .await
             })
             .await;
-        let fields = match fields {
-            Ok(fields) => fields,
+        let packed = match packed {
+            Ok(packed) => packed,
             // A key of another type (a seed-era string record, something else's data).
             Err(RedisStoreError::Redis(err)) if err.code() == Some("WRONGTYPE") => {
                 return Err(LoadError::Deserialization(other(
@@ -335,7 +335,7 @@ impl SessionStore for RedisSessionStore {
             }
             Err(err) => return Err(LoadError::Other(other(err))),
         };
-        match record::decode(fields) {
+        match record::unpack(&packed).and_then(record::decode) {
             Ok(record) => Ok(record.map(|record| record.state)),
             Err(err) => Err(LoadError::Deserialization(other(err))),
         }
@@ -467,7 +467,12 @@ pub(crate) type HashFields = Vec<(Vec<u8>, Vec<u8>)>;
 pub(crate) fn decode_record_fields(
     fields: HashFields,
 ) -> Result<Option<SessionState>, RedisStoreError> {
-    record::decode(fields).map(|record| record.map(|record| record.state))
+    record::decode(
+        fields
+            .iter()
+            .map(|(field, value)| (field.as_slice(), value.as_slice())),
+    )
+    .map(|record| record.map(|record| record.state))
 }
 
 /// The fields a new session hash gets for `state`, as `save` writes them; for the fuzz targets.

@@ -131,9 +131,41 @@ pub(super) struct Record {
     pub(super) last_seen_ms: Option<i64>,
 }
 
-/// Decodes the fields of a session hash (`HGETALL`); `None` for a missing key.
-pub(super) fn decode(fields: Vec<(Vec<u8>, Vec<u8>)>) -> Result<Option<Record>, RedisStoreError> {
-    if fields.is_empty() {
+/// Splits the `LOAD` script's reply (`<length>:<bytes>` items, field then value) into
+/// field/value pairs borrowed from it.
+pub(super) fn unpack(packed: &[u8]) -> Result<Vec<(&[u8], &[u8])>, RedisStoreError> {
+    let mut items = Vec::new();
+    let mut rest = packed;
+    while !rest.is_empty() {
+        let colon = rest
+            .iter()
+            .position(|&byte| byte == b':')
+            .ok_or_else(|| invalid("a packed item has no length".to_owned()))?;
+        let len: usize = std::str::from_utf8(&rest[..colon])
+            .ok()
+            .and_then(|digits| digits.parse().ok())
+            .ok_or_else(|| invalid("a packed item has a bad length".to_owned()))?;
+        let item = rest
+            .get(colon + 1..colon + 1 + len)
+            .ok_or_else(|| invalid("a packed item is truncated".to_owned()))?;
+        items.push(item);
+        rest = &rest[colon + 1 + len..];
+    }
+    if items.len() % 2 != 0 {
+        return Err(invalid("a field has no value".to_owned()));
+    }
+    Ok(items
+        .chunks_exact(2)
+        .map(|pair| (pair[0], pair[1]))
+        .collect())
+}
+
+/// Decodes the fields of a session hash; `None` for a missing key (no fields).
+pub(super) fn decode<'a>(
+    fields: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
+) -> Result<Option<Record>, RedisStoreError> {
+    let mut fields = fields.into_iter().peekable();
+    if fields.peek().is_none() {
         return Ok(None);
     }
     let mut record = Record {
@@ -143,27 +175,27 @@ pub(super) fn decode(fields: Vec<(Vec<u8>, Vec<u8>)>) -> Result<Option<Record>, 
     };
     let mut version = None;
     for (field, value) in fields {
-        let field = String::from_utf8(field)
+        let field = std::str::from_utf8(field)
             .map_err(|_| invalid("a field name is not valid UTF-8".to_owned()))?;
         if let Some(key) = field.strip_prefix(ESCAPE_PREFIX) {
-            let value = decode_value(key, &value)?;
+            let value = decode_value(key, value)?;
             record.state.insert(key.to_owned(), value);
         } else if field.starts_with(ENVELOPE_PREFIX) {
-            match field.as_str() {
+            match field {
                 VERSION_FIELD => version = Some(value),
-                CREATED_FIELD => record.created_at_ms = Some(decode_millis(&field, &value)?),
-                SEEN_FIELD => record.last_seen_ms = Some(decode_millis(&field, &value)?),
+                CREATED_FIELD => record.created_at_ms = Some(decode_millis(field, value)?),
+                SEEN_FIELD => record.last_seen_ms = Some(decode_millis(field, value)?),
                 // Envelope fields added by later compatible versions are ignored.
                 _ => {}
             }
         } else if field.starts_with('_') {
             return Err(invalid(format!("unexpected field `{field}`")));
         } else {
-            let value = decode_value(&field, &value)?;
-            record.state.insert(field, value);
+            let value = decode_value(field, value)?;
+            record.state.insert(field.to_owned(), value);
         }
     }
-    match version.as_deref() {
+    match version {
         Some(version) if version == FORMAT_VERSION.as_bytes() => Ok(Some(record)),
         Some(version) => Err(invalid(format!(
             "unsupported record format version `{}`",
@@ -197,6 +229,23 @@ mod tests {
 
     use super::*;
 
+    fn decode_owned(fields: Vec<(Vec<u8>, Vec<u8>)>) -> Result<Option<Record>, RedisStoreError> {
+        decode(fields.iter().map(|(f, v)| (f.as_slice(), v.as_slice())))
+    }
+
+    #[test]
+    fn packed_replies_unpack_into_pairs() {
+        let pairs = unpack(b"3:__v1:14:user8:\"ferris\"").expect("unpacks");
+        assert_eq!(
+            pairs,
+            vec![(&b"__v"[..], &b"1"[..]), (&b"user"[..], &b"\"ferris\""[..])]
+        );
+        assert!(unpack(b"").expect("empty").is_empty());
+        for bad in [&b"3:__v"[..], b"x:ab", b"9:short", b"3:__v1"] {
+            assert!(unpack(bad).is_err(), "{bad:?}");
+        }
+    }
+
     fn pairs(args: &[Vec<u8>]) -> Vec<(Vec<u8>, Vec<u8>)> {
         args.chunks(2)
             .map(|pair| (pair[0].clone(), pair[1].clone()))
@@ -218,7 +267,7 @@ mod tests {
         assert!(fields.contains(&(b"__v".to_vec(), b"1".to_vec())));
         assert!(fields.contains(&(b"_~__v".to_vec(), b"\"mine\"".to_vec())));
         assert!(fields.contains(&(b"user".to_vec(), br#"{"id":7}"#.to_vec())));
-        let record = decode(fields).expect("decodes").expect("present");
+        let record = decode_owned(fields).expect("decodes").expect("present");
         assert_eq!(record.state, state);
         assert_eq!(record.created_at_ms, Some(1_000));
         assert_eq!(record.last_seen_ms, Some(1_000));
@@ -256,18 +305,18 @@ mod tests {
     #[test]
     fn malformed_records_are_errors() {
         let ok = |extra: (&[u8], &[u8])| {
-            decode(vec![
+            decode_owned(vec![
                 (b"__v".to_vec(), b"1".to_vec()),
                 (extra.0.to_vec(), extra.1.to_vec()),
             ])
         };
-        assert!(decode(Vec::new()).expect("empty is fine").is_none());
+        assert!(decode_owned(Vec::new()).expect("empty is fine").is_none());
         assert!(ok((b"a", b"not json")).is_err());
         assert!(ok((b"__c", b"yesterday")).is_err());
         assert!(ok((b"_x", b"1")).is_err());
         assert!(ok((b"\xff", b"1")).is_err());
         assert!(ok((b"__future", b"anything")).is_ok());
-        assert!(decode(vec![(b"a".to_vec(), b"1".to_vec())]).is_err());
-        assert!(decode(vec![(b"__v".to_vec(), b"2".to_vec())]).is_err());
+        assert!(decode_owned(vec![(b"a".to_vec(), b"1".to_vec())]).is_err());
+        assert!(decode_owned(vec![(b"__v".to_vec(), b"2".to_vec())]).is_err());
     }
 }

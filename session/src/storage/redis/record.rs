@@ -131,9 +131,12 @@ pub(super) struct Record {
     pub(super) last_seen_ms: Option<i64>,
 }
 
+/// Field/value pairs borrowed from a reply.
+pub(super) type FieldPairs<'a> = Vec<(&'a [u8], &'a [u8])>;
+
 /// Splits the `LOAD` script's reply (`<length>:<bytes>` items, field then value) into
 /// field/value pairs borrowed from it.
-pub(super) fn unpack(packed: &[u8]) -> Result<Vec<(&[u8], &[u8])>, RedisStoreError> {
+pub(super) fn unpack(packed: &[u8]) -> Result<FieldPairs<'_>, RedisStoreError> {
     let mut items = Vec::new();
     let mut rest = packed;
     while !rest.is_empty() {

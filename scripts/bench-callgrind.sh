@@ -43,7 +43,7 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
 FEATURES=()
-if grep -qE "^(pub )?mod redis;" session/src/storage/mod.rs; then
+if grep -qE "^(pub(\(crate\))? )?mod redis;" session/src/storage/mod.rs; then
   FEATURES=(--features redis-session)
 else
   echo "    (no Redis store of ours in this tree: ours-redis skipped)" >&2

@@ -102,7 +102,7 @@ CLK_TCK="$(getconf CLK_TCK)"
 # Our Redis store is built in when this tree has it (it lives behind `redis-session`).
 FEATURES=()
 OURS_REDIS=0
-if grep -qE "^(pub )?mod redis;" session/src/storage/mod.rs; then
+if grep -qE "^(pub(\(crate\))? )?mod redis;" session/src/storage/mod.rs; then
   FEATURES=(--features redis-session)
   OURS_REDIS=1
 else

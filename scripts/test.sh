@@ -6,9 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -x scripts/ensure-redis.sh ]; then
-  scripts/ensure-redis.sh
-fi
+# --- Redis: the Redis store tests start their own redis-server processes -------------------
+bash scripts/ensure-redis.sh
 
 # --- Browser: Chromium and ChromeDriver for examples/tests/browser.rs ----------------------
 # The demo's end-to-end test drives headless Chromium through chromedriver, and fails (never

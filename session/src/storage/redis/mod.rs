@@ -19,7 +19,7 @@ pub use self::{
 use self::{
     builder::{KeyGen, Target},
     connection::{Connection, Timeouts},
-    scripts::{CREATE_SCRIPT, LOAD_SCRIPT, TOUCH_SCRIPT, UPDATE_SCRIPT},
+    scripts::{CREATE_SCRIPT, TOUCH_SCRIPT, UPDATE_SCRIPT},
 };
 use super::{
     DeleteError, LoadError, SaveError, SessionChanges, SessionKey, SessionState, SessionStore,
@@ -315,18 +315,18 @@ impl SessionStore for RedisSessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<SessionState>, LoadError> {
         let redis_key = self.redis_key(session_key.as_ref());
         let redis_key = &redis_key;
-        let packed = self
+        let reply = self
             .inner
             .connection
             .run(self.inner.timeouts, "load", |mut connection| async move {
-                LOAD_SCRIPT
-                    .key(redis_key)
-                    .invoke_async::<Vec<u8>>(&mut connection)
+                redis::cmd("HGETALL")
+                    .arg(redis_key)
+                    .query_async::<redis::Value>(&mut connection)
                     .await
             })
             .await;
-        let packed = match packed {
-            Ok(packed) => packed,
+        let reply = match reply {
+            Ok(reply) => reply,
             // A key of another type (a seed-era string record, something else's data).
             Err(RedisStoreError::Redis(err)) if err.code() == Some("WRONGTYPE") => {
                 return Err(LoadError::Deserialization(other(
@@ -335,7 +335,7 @@ impl SessionStore for RedisSessionStore {
             }
             Err(err) => return Err(LoadError::Other(other(err))),
         };
-        match record::unpack(&packed).and_then(record::decode) {
+        match record::reply_fields(&reply).and_then(record::decode) {
             Ok(record) => Ok(record.map(|record| record.state)),
             Err(err) => Err(LoadError::Deserialization(other(err))),
         }

@@ -134,33 +134,34 @@ pub(super) struct Record {
 /// Field/value pairs borrowed from a reply.
 pub(super) type FieldPairs<'a> = Vec<(&'a [u8], &'a [u8])>;
 
-/// Splits the `LOAD` script's reply (`<length>:<bytes>` items, field then value) into
-/// field/value pairs borrowed from it.
-pub(super) fn unpack(packed: &[u8]) -> Result<FieldPairs<'_>, RedisStoreError> {
-    let mut items = Vec::new();
-    let mut rest = packed;
-    while !rest.is_empty() {
-        let colon = rest
+/// The field/value pairs of a `HGETALL` reply, borrowed from it: a flat array of field,
+/// value, field, value (RESP2) or a map (RESP3). An empty reply is a missing key.
+pub(super) fn reply_fields(reply: &redis::Value) -> Result<FieldPairs<'_>, RedisStoreError> {
+    match reply {
+        redis::Value::Array(items) => {
+            if items.len() % 2 != 0 {
+                return Err(invalid("a field has no value".to_owned()));
+            }
+            items
+                .chunks_exact(2)
+                .map(|pair| Ok((bulk(&pair[0])?, bulk(&pair[1])?)))
+                .collect()
+        }
+        redis::Value::Map(pairs) => pairs
             .iter()
-            .position(|&byte| byte == b':')
-            .ok_or_else(|| invalid("a packed item has no length".to_owned()))?;
-        let len: usize = std::str::from_utf8(&rest[..colon])
-            .ok()
-            .and_then(|digits| digits.parse().ok())
-            .ok_or_else(|| invalid("a packed item has a bad length".to_owned()))?;
-        let item = rest
-            .get(colon + 1..colon + 1 + len)
-            .ok_or_else(|| invalid("a packed item is truncated".to_owned()))?;
-        items.push(item);
-        rest = &rest[colon + 1 + len..];
+            .map(|(field, value)| Ok((bulk(field)?, bulk(value)?)))
+            .collect(),
+        redis::Value::Nil => Ok(Vec::new()),
+        _ => Err(invalid("the reply to HGETALL is not a hash".to_owned())),
     }
-    if items.len() % 2 != 0 {
-        return Err(invalid("a field has no value".to_owned()));
+}
+
+fn bulk(item: &redis::Value) -> Result<&[u8], RedisStoreError> {
+    match item {
+        redis::Value::BulkString(bytes) => Ok(bytes),
+        redis::Value::SimpleString(text) => Ok(text.as_bytes()),
+        _ => Err(invalid("a hash field or value is not a string".to_owned())),
     }
-    Ok(items
-        .chunks_exact(2)
-        .map(|pair| (pair[0], pair[1]))
-        .collect())
 }
 
 /// Decodes the fields of a session hash; `None` for a missing key (no fields).
@@ -237,15 +238,34 @@ mod tests {
     }
 
     #[test]
-    fn packed_replies_unpack_into_pairs() {
-        let pairs = unpack(b"3:__v1:14:user8:\"ferris\"").expect("unpacks");
-        assert_eq!(
-            pairs,
-            vec![(&b"__v"[..], &b"1"[..]), (&b"user"[..], &b"\"ferris\""[..])]
+    fn hgetall_replies_become_pairs() {
+        use redis::Value as V;
+        let bulk = |text: &str| V::BulkString(text.as_bytes().to_vec());
+        let flat = V::Array(vec![
+            bulk("__v"),
+            bulk("1"),
+            bulk("user"),
+            bulk("\"ferris\""),
+        ]);
+        let expected = vec![(&b"__v"[..], &b"1"[..]), (&b"user"[..], &b"\"ferris\""[..])];
+        assert_eq!(reply_fields(&flat).expect("array"), expected);
+        let map = V::Map(vec![
+            (bulk("__v"), bulk("1")),
+            (bulk("user"), bulk("\"ferris\"")),
+        ]);
+        assert_eq!(reply_fields(&map).expect("map"), expected);
+        assert!(
+            reply_fields(&V::Array(Vec::new()))
+                .expect("empty")
+                .is_empty()
         );
-        assert!(unpack(b"").expect("empty").is_empty());
-        for bad in [&b"3:__v"[..], b"x:ab", b"9:short", b"3:__v1"] {
-            assert!(unpack(bad).is_err(), "{bad:?}");
+        assert!(reply_fields(&V::Nil).expect("nil").is_empty());
+        for bad in [
+            V::Array(vec![bulk("__v")]),
+            V::Array(vec![bulk("__v"), V::Int(1)]),
+            V::Int(3),
+        ] {
+            assert!(reply_fields(&bad).is_err(), "{bad:?}");
         }
     }
 

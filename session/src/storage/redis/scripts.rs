@@ -1,4 +1,4 @@
-//! The Lua scripts behind every write.
+//! The Lua scripts behind every write (reads are a plain `HGETALL`).
 //!
 //! Each script touches exactly one key (`KEYS[1]`), so it runs atomically on a standalone
 //! server and is routed to the single slot owner in Redis Cluster. Field and value pairs are
@@ -10,17 +10,6 @@
 use std::sync::LazyLock;
 
 use redis::Script;
-
-/// Reads a whole session as one bulk string: every field and value of the hash as
-/// `<length>:<bytes>`, one after the other (empty for a missing key). One bulk string costs the
-/// client far less to parse than a `HGETALL` reply of many small ones.
-const LOAD: &str = r"
-local items = redis.call('HGETALL', KEYS[1])
-for i = 1, #items do
-  items[i] = #items[i] .. ':' .. items[i]
-end
-return table.concat(items)
-";
 
 /// Creates a session only if its key is absent (`SET NX` semantics).
 ///
@@ -92,7 +81,6 @@ redis.call('PEXPIRE', key, ttl)
 return 1
 ";
 
-pub(super) static LOAD_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(LOAD));
 pub(super) static CREATE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(CREATE));
 pub(super) static UPDATE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(UPDATE));
 pub(super) static TOUCH_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(TOUCH));

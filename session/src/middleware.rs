@@ -311,16 +311,12 @@ pub(crate) fn read_session_cookie(
     };
     // Cookie headers are parsed as bytes: a header that is not UTF-8 still counts as carrying
     // a (broken) session cookie, so that `purge` can remove it.
+    let name = config.name.as_bytes();
     let candidates = headers
         .get_all(header::COOKIE)
-        .flat_map(|value| value.as_bytes().split(|&byte| byte == b';'))
-        .filter_map(|pair| {
-            let pair = pair.trim_ascii();
-            let eq = pair.iter().position(|&byte| byte == b'=')?;
-            Some((&pair[..eq], &pair[eq + 1..]))
-        })
-        .filter(|(name, _)| *name == config.name.as_bytes());
-    for (_, value) in candidates {
+        .flat_map(|value| cookie_pairs(value.as_bytes()))
+        .filter_map(|pair| cookie_value(pair, name));
+    for value in candidates {
         found.present = true;
         let Ok(value) = std::str::from_utf8(value) else {
             continue;
@@ -341,6 +337,32 @@ pub(crate) fn read_session_cookie(
         tracing::warn!("the session cookie failed verification; starting a fresh session");
     }
     found
+}
+
+/// The `;`-separated pairs of one `Cookie` header, found with a SIMD scan (the values are
+/// long and the separators few).
+fn cookie_pairs(header: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(header);
+    std::iter::from_fn(move || {
+        let current = rest?;
+        match memchr::memchr(b';', current) {
+            Some(end) => {
+                rest = Some(&current[end + 1..]);
+                Some(&current[..end])
+            }
+            None => {
+                rest = None;
+                Some(current)
+            }
+        }
+    })
+}
+
+/// The value of `pair` if it is `name=value` (surrounding whitespace ignored).
+fn cookie_value<'a>(pair: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    let pair = pair.trim_ascii();
+    let value = pair.strip_prefix(name)?.strip_prefix(b"=")?;
+    Some(value)
 }
 
 /// A loaded session: its key, state and creation time, or none of them for a fresh one.

@@ -208,6 +208,13 @@ impl<Store: SessionStore + 'static> Engine<Store> {
         Ok((record, loaded.state))
     }
 
+    /// Whether a lazily loading request has anything left to do after the handler: a session
+    /// was extracted (or created by synchronous code), or its load failed.
+    fn has_work<B>(&self, res: &ServiceResponse<B>) -> bool {
+        let extensions = res.request().extensions();
+        extensions.contains::<Session>() || extensions.contains::<LoadFailed>()
+    }
+
     /// Saves what the handler did to the session and sets the cookie on the response.
     async fn save<B>(
         &self,
@@ -268,21 +275,26 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let service = Rc::clone(&self.service);
         let engine = Rc::clone(&self.engine);
-        let lazy_loader = self.lazy_loader.clone();
-
+        if let Some(lazy_loader) = &self.lazy_loader {
+            // Loaded when a handler first extracts the session. This future stays small: a
+            // request that never touches the session pays for no more than these few lines.
+            req.extensions_mut().insert(lazy_loader.clone());
+            let response = self.service.call(req);
+            return Box::pin(async move {
+                let mut res = response.await?;
+                if engine.has_work(&res) {
+                    Box::pin(engine.save(&mut res, None)).await?;
+                }
+                Ok(res)
+            });
+        }
+        let service = Rc::clone(&self.service);
         Box::pin(async move {
-            let eager = if let Some(lazy_loader) = lazy_loader {
-                req.extensions_mut().insert(lazy_loader);
-                None
-            } else {
-                let (record, state) = engine.load(req.request()).await?;
-                Session::attach(&mut req.extensions_mut(), state);
-                Some(record)
-            };
+            let (record, state) = engine.load(req.request()).await?;
+            Session::attach(&mut req.extensions_mut(), state);
             let mut res = service.call(req).await?;
-            engine.save(&mut res, eager).await?;
+            engine.save(&mut res, Some(record)).await?;
             Ok(res)
         })
     }

@@ -239,8 +239,8 @@ if [ "$SOAK" -gt 0 ]; then
     machine_header
     echo "- command: scripts/bench-load.sh --soak $SOAK --ttl-secs $TTL_SECS --connections $CONNECTIONS"
     echo
-    echo "| chunk | requests so far | elapsed s | VmRSS kB | VmHWM kB |"
-    echo "|---:|---:|---:|---:|---:|"
+    echo "| chunk | requests so far | elapsed s | logins/s | VmRSS kB | VmHWM kB |"
+    echo "|---:|---:|---:|---:|---:|---:|"
   } >"$WORK/soak.md"
   # wrk runs for a time, not a count: a 1 s calibration gives the rate, then each chunk runs
   # for about N/10 requests' worth of seconds, until N requests are done.
@@ -256,17 +256,24 @@ if [ "$SOAK" -gt 0 ]; then
     chunk=$(( chunk + 1 ))
     taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"${chunk_secs}s" "http://127.0.0.1:$PORT/login" >"$WORK/wrk.txt"
     total=$(( total + $(awk '/requests in/ { print $1 }' "$WORK/wrk.txt") ))
-    echo "| $chunk | $total | $(( $(date +%s) - start )) | $(status_kb "$SERVER_PID" VmRSS) | $(status_kb "$SERVER_PID" VmHWM) |" >>"$WORK/soak.md"
+    rate=$(awk '/Requests\/sec/ { printf "%d", $2 }' "$WORK/wrk.txt")
+    echo "| $chunk | $total | $(( $(date +%s) - start )) | $rate | $(status_kb "$SERVER_PID" VmRSS) | $(status_kb "$SERVER_PID" VmHWM) |" >>"$WORK/soak.md"
     tail -1 "$WORK/soak.md" >&2
   done
   stop_server
   python3 - "$WORK/soak.md" >>"$WORK/soak.md" <<'EOF'
 import sys
 rows = [line.split("|") for line in open(sys.argv[1]) if line.startswith("| ") and line[2].isdigit()]
-rss = [int(row[4]) for row in rows]
+requests = [int(row[2]) for row in rows]
+rss = [int(row[5]) for row in rows]
+hwm = [int(row[6]) for row in rows]
 if len(rss) >= 3:
     growth = (rss[-1] - rss[1]) / rss[1] * 100
-    print(f"\nVmRSS from the end of chunk 2 to the end: {rss[1]} kB -> {rss[-1]} kB ({growth:+.1f}%).")
+    print(f"\nVmRSS from the end of chunk 2 to the end: {rss[1]} kB -> {rss[-1]} kB ({growth:+.1f}%);"
+          f" it follows the live set (logins/s x (TTL + up to 1 s of sweeping)).")
+    peak_chunk = hwm.index(hwm[-1])
+    print(f"Peak RSS (VmHWM) {hwm[-1]} kB, reached in chunk {peak_chunk + 1}; the"
+          f" {requests[-1] - requests[peak_chunk]} requests after it did not raise it.")
 EOF
   cp "$WORK/soak.md" "$OUT"
   cat "$OUT"

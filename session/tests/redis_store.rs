@@ -9,13 +9,16 @@ mod redis_server;
 
 use std::collections::BTreeSet;
 
-use actix_web::cookie::time::Duration;
+use actix_web::cookie::time::{Duration, OffsetDateTime};
 use redis_scenarios::Inspect as _;
 use redis_server::RedisServer;
 use serde_json::{Value, json};
-use session::storage::{
-    LoadError, RedisActorSessionStore, RedisSessionStore, SessionChanges, SessionState,
-    SessionStore, UpdateError, generate_session_key,
+use session::{
+    Clock,
+    storage::{
+        LoadError, RedisActorSessionStore, RedisSessionStore, SessionChanges, SessionKey,
+        SessionState, SessionStore, UpdateError, generate_session_key,
+    },
 };
 
 async fn store(server: &RedisServer) -> RedisSessionStore {
@@ -122,6 +125,12 @@ async fn updates_never_create_a_session() {
         .expect("deleting an unknown key is fine");
 }
 
+/// The creation time in a session hash's envelope (`version:created:seen`).
+fn created_at(server: &RedisServer, redis_key: &str) -> String {
+    let envelope = server.cli(&["HGET", redis_key, "__v"]);
+    envelope.split(':').nth(1).expect("an envelope").to_owned()
+}
+
 #[actix_web::test]
 async fn store_operations_round_trip() {
     let server = RedisServer::start();
@@ -133,7 +142,7 @@ async fn store_operations_round_trip() {
         .await
         .expect("save");
     let redis_key = format!("session:{}", key.as_ref());
-    let created = server.cli(&["HGET", &redis_key, "__c"]);
+    let created = created_at(&server, &redis_key);
     assert_eq!(
         store.load(&key).await.expect("load"),
         Some(state(json!({"a": 1, "b": [1, 2], "_c": {"d": null}})))
@@ -177,7 +186,7 @@ async fn store_operations_round_trip() {
         store.load(&key).await.expect("load"),
         Some(state(json!({"y": "x"})))
     );
-    assert_eq!(server.cli(&["HGET", &redis_key, "__c"]), created);
+    assert_eq!(created_at(&server, &redis_key), created);
 
     // Refreshing extends the TTL in milliseconds.
     store
@@ -218,7 +227,7 @@ async fn undecodable_records_give_a_fresh_session() {
     let err = store.load(&key).await.expect_err("unknown format version");
     assert!(matches!(err, LoadError::Deserialization(_)), "{err:?}");
 
-    server.cli(&["HSET", &redis_key, "__v", "1", "a", "{not json"]);
+    server.cli(&["HSET", &redis_key, "__v", "1:0:0", "a", "{not json"]);
     let err = store.load(&key).await.expect_err("not JSON");
     assert!(matches!(err, LoadError::Deserialization(_)), "{err:?}");
 
@@ -361,4 +370,61 @@ async fn concurrency_suite() {
     let server = RedisServer::start();
     let store = store(&server).await;
     session::test_helpers::concurrency_test_suite(move || store.clone()).await;
+}
+
+#[actix_web::test]
+async fn the_envelope_records_creation_and_last_seen_times() {
+    let server = RedisServer::start();
+    let start = OffsetDateTime::from_unix_timestamp(1_767_225_600).expect("a valid time");
+    let clock = Clock::manual(start);
+    let store = RedisSessionStore::builder(server.url())
+        .clock(clock.clone())
+        .build()
+        .await
+        .expect("connect to the test redis-server");
+    let ttl = Duration::minutes(5);
+    let envelope =
+        |key: &SessionKey| server.cli(&["HGET", &format!("session:{}", key.as_ref()), "__v"]);
+
+    let key = store
+        .save(state(json!({"a": 1})), &ttl)
+        .await
+        .expect("save");
+    assert_eq!(envelope(&key), "1:1767225600000:1767225600000");
+
+    clock.advance(Duration::seconds(5));
+    store.update_ttl(&key, &ttl).await.expect("update_ttl");
+    assert_eq!(envelope(&key), "1:1767225600000:1767225605000");
+
+    clock.advance(Duration::seconds(5));
+    let changes = SessionChanges::new(
+        state(json!({"a": 2})),
+        BTreeSet::from(["a".to_owned()]),
+        false,
+    );
+    let key = store
+        .update_changes(key, changes, &ttl)
+        .await
+        .expect("update_changes");
+    assert_eq!(envelope(&key), "1:1767225600000:1767225610000");
+
+    // A record whose envelope is broken is written to but stays unreadable: never revived.
+    server.cli(&[
+        "HSET",
+        &format!("session:{}", key.as_ref()),
+        "__v",
+        "broken",
+    ]);
+    let changes = SessionChanges::new(
+        state(json!({"a": 3})),
+        BTreeSet::from(["a".to_owned()]),
+        false,
+    );
+    let key = store
+        .update_changes(key, changes, &ttl)
+        .await
+        .expect("update_changes");
+    assert_eq!(envelope(&key), "broken");
+    let err = store.load(&key).await.expect_err("no valid envelope");
+    assert!(matches!(err, LoadError::Deserialization(_)), "{err:?}");
 }

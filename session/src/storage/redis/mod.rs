@@ -128,17 +128,13 @@ pub enum RedisStoreError {
 ///
 /// | field | content |
 /// |---|---|
-/// | `__v` | the record format version, `1` |
-/// | `__c` | when the session was created (Unix milliseconds) |
-/// | `__s` | when it was last written or refreshed (Unix milliseconds) |
+/// | `__v` | the envelope: `<format version>:<created at>:<last written or refreshed>`, times in Unix milliseconds |
 /// | `<entry key>` | the entry's value as JSON; keys starting with `_` are stored as `_~<key>` |
 ///
 /// ```text
 /// 127.0.0.1:6379> HGETALL session:Xq3...
-/// 1) "__v"      2) "1"
-/// 3) "__c"      4) "1767225600000"
-/// 5) "__s"      6) "1767225600000"
-/// 7) "user_id"  8) "42"
+/// 1) "__v"      2) "1:1767225600000:1767225600000"
+/// 3) "user_id"  4) "42"
 /// ```
 ///
 /// Every write is one Lua script on that single key, so it is atomic and works in Redis
@@ -429,7 +425,6 @@ impl SessionStore for RedisSessionStore {
                     TOUCH_SCRIPT
                         .key(redis_key)
                         .arg(ttl_ms)
-                        .arg(record::SEEN_FIELD)
                         .arg(now_ms)
                         .invoke_async(&mut connection)
                         .await

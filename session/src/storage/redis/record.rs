@@ -1,13 +1,12 @@
 //! How a session is laid out in its Redis hash.
 //!
 //! One hash per session. Each session entry is one field whose value is the entry's JSON;
-//! the envelope fields start with `__`:
+//! the envelope is one more field, `__v`, so that a read costs one reply element more than
+//! the entries themselves:
 //!
 //! | field | meaning |
 //! |---|---|
-//! | `__v` | record format version (`1`) |
-//! | `__c` | created at, Unix milliseconds |
-//! | `__s` | last seen (last write or TTL refresh), Unix milliseconds |
+//! | `__v` | `<format version>:<created at>:<last seen>`, e.g. `1:1767225600000:1767225660000`; times in Unix milliseconds, last seen = last write or TTL refresh |
 //!
 //! An entry whose key starts with `_` is stored under `_~<key>`, so that no entry can ever be
 //! mistaken for an envelope field: fields starting with `__` are the envelope's, fields
@@ -20,14 +19,11 @@ use serde_json::Value;
 use super::RedisStoreError;
 use crate::storage::{SessionChanges, SessionState};
 
-/// The record format this code writes and reads.
+/// The record format this code writes and reads (the envelope's first part; the write
+/// scripts match it too).
 pub(super) const FORMAT_VERSION: &str = "1";
-/// Envelope field: the record format version.
-pub(super) const VERSION_FIELD: &str = "__v";
-/// Envelope field: when the session was created, Unix milliseconds (kept by `UPDATE`).
-pub(super) const CREATED_FIELD: &str = "__c";
-/// Envelope field: when the session was last written or refreshed, Unix milliseconds.
-pub(super) const SEEN_FIELD: &str = "__s";
+/// The envelope field: `<format version>:<created at>:<last seen>`.
+pub(super) const ENVELOPE_FIELD: &str = "__v";
 /// The prefix of every envelope field.
 const ENVELOPE_PREFIX: &str = "__";
 /// The prefix that escapes entries whose key starts with `_`.
@@ -47,17 +43,18 @@ pub(super) fn encode_new(
     state: &SessionState,
     now_ms: i64,
 ) -> Result<Vec<Vec<u8>>, serde_json::Error> {
-    let now = now_ms.to_string();
-    let mut args = Vec::with_capacity(6 + 2 * state.len());
-    push_pair(&mut args, VERSION_FIELD, FORMAT_VERSION);
-    push_pair(&mut args, CREATED_FIELD, &now);
-    push_pair(&mut args, SEEN_FIELD, &now);
+    let mut args = Vec::with_capacity(2 + 2 * state.len());
+    push_pair(
+        &mut args,
+        ENVELOPE_FIELD,
+        &format!("{FORMAT_VERSION}:{now_ms}:{now_ms}"),
+    );
     push_entries(&mut args, state.iter())?;
     Ok(args)
 }
 
-/// The arguments of the `UPDATE` script after the TTL: replace flag, the fields to delete,
-/// then the field/value pairs to set.
+/// The arguments of the `UPDATE` script after the TTL: now, the replace flag, the fields to
+/// delete, then the field/value pairs to set.
 pub(super) fn encode_update(
     changes: &SessionChanges,
     now_ms: i64,
@@ -69,13 +66,13 @@ pub(super) fn encode_update(
         .changed()
         .filter_map(|(key, value)| value.is_none().then_some(key))
         .collect();
-    let mut args = Vec::with_capacity(2 + removed.len() + 4 + 2 * changes.state().len());
+    let mut args = Vec::with_capacity(3 + removed.len() + 2 * changes.state().len());
+    args.push(now_ms.to_string().into_bytes());
     args.push(b"0".to_vec());
     args.push(removed.len().to_string().into_bytes());
     for key in removed {
         args.push(field_name(key).as_bytes().to_vec());
     }
-    push_envelope_update(&mut args, now_ms);
     push_entries(
         &mut args,
         changes
@@ -90,17 +87,12 @@ pub(super) fn encode_replace(
     state: &SessionState,
     now_ms: i64,
 ) -> Result<Vec<Vec<u8>>, serde_json::Error> {
-    let mut args = Vec::with_capacity(2 + 4 + 2 * state.len());
+    let mut args = Vec::with_capacity(3 + 2 * state.len());
+    args.push(now_ms.to_string().into_bytes());
     args.push(b"1".to_vec());
     args.push(b"0".to_vec());
-    push_envelope_update(&mut args, now_ms);
     push_entries(&mut args, state.iter())?;
     Ok(args)
-}
-
-fn push_envelope_update(args: &mut Vec<Vec<u8>>, now_ms: i64) {
-    push_pair(args, VERSION_FIELD, FORMAT_VERSION);
-    push_pair(args, SEEN_FIELD, &now_ms.to_string());
 }
 
 fn push_pair(args: &mut Vec<Vec<u8>>, field: &str, value: &str) {
@@ -125,10 +117,10 @@ fn push_entries<'a, K: AsRef<str> + 'a>(
 #[allow(dead_code)]
 pub(super) struct Record {
     pub(super) state: SessionState,
-    /// Unix milliseconds, when the record carried a creation time.
-    pub(super) created_at_ms: Option<i64>,
-    /// Unix milliseconds, when the record carried a last-seen time.
-    pub(super) last_seen_ms: Option<i64>,
+    /// Unix milliseconds.
+    pub(super) created_at_ms: i64,
+    /// Unix milliseconds.
+    pub(super) last_seen_ms: i64,
 }
 
 /// Field/value pairs borrowed from a reply.
@@ -174,10 +166,10 @@ pub(super) fn decode<'a>(
     }
     let mut record = Record {
         state: SessionState::new(),
-        created_at_ms: None,
-        last_seen_ms: None,
+        created_at_ms: 0,
+        last_seen_ms: 0,
     };
-    let mut version = None;
+    let mut envelope = None;
     for (field, value) in fields {
         let field = std::str::from_utf8(field)
             .map_err(|_| invalid("a field name is not valid UTF-8".to_owned()))?;
@@ -185,12 +177,9 @@ pub(super) fn decode<'a>(
             let value = decode_value(key, value)?;
             record.state.insert(key.to_owned(), value);
         } else if field.starts_with(ENVELOPE_PREFIX) {
-            match field {
-                VERSION_FIELD => version = Some(value),
-                CREATED_FIELD => record.created_at_ms = Some(decode_millis(field, value)?),
-                SEEN_FIELD => record.last_seen_ms = Some(decode_millis(field, value)?),
-                // Envelope fields added by later compatible versions are ignored.
-                _ => {}
+            // Envelope fields added by later compatible versions are ignored.
+            if field == ENVELOPE_FIELD {
+                envelope = Some(value);
             }
         } else if field.starts_with('_') {
             return Err(invalid(format!("unexpected field `{field}`")));
@@ -199,14 +188,30 @@ pub(super) fn decode<'a>(
             record.state.insert(field.to_owned(), value);
         }
     }
-    match version {
-        Some(version) if version == FORMAT_VERSION.as_bytes() => Ok(Some(record)),
-        Some(version) => Err(invalid(format!(
+    let envelope = envelope.ok_or_else(|| invalid("the record has no envelope".to_owned()))?;
+    (record.created_at_ms, record.last_seen_ms) = decode_envelope(envelope)?;
+    Ok(Some(record))
+}
+
+/// Splits `<version>:<created at>:<last seen>` and checks the version.
+fn decode_envelope(envelope: &[u8]) -> Result<(i64, i64), RedisStoreError> {
+    let mut parts = envelope.split(|&byte| byte == b':');
+    let version = parts.next().unwrap_or_default();
+    if version != FORMAT_VERSION.as_bytes() {
+        return Err(invalid(format!(
             "unsupported record format version `{}`",
             String::from_utf8_lossy(version)
-        ))),
-        None => Err(invalid("the record has no format version".to_owned())),
+        )));
     }
+    let (Some(created), Some(seen), None) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(invalid(
+            "the envelope is not `version:created:seen`".to_owned(),
+        ));
+    };
+    Ok((
+        decode_millis("created", created)?,
+        decode_millis("last seen", seen)?,
+    ))
 }
 
 fn decode_value(key: &str, value: &[u8]) -> Result<Value, RedisStoreError> {
@@ -218,7 +223,7 @@ fn decode_millis(field: &str, value: &[u8]) -> Result<i64, RedisStoreError> {
     std::str::from_utf8(value)
         .ok()
         .and_then(|value| value.parse().ok())
-        .ok_or_else(|| invalid(format!("envelope field `{field}` is not a timestamp")))
+        .ok_or_else(|| invalid(format!("the envelope's {field} time is not a timestamp")))
 }
 
 fn invalid(reason: String) -> RedisStoreError {
@@ -287,13 +292,13 @@ mod tests {
         let state = state(json!({"user": {"id": 7}, "_x": 1, "__v": "mine", "_~y": [1]}));
         let args = encode_new(&state, 1_000).expect("encodes");
         let fields = pairs(&args);
-        assert!(fields.contains(&(b"__v".to_vec(), b"1".to_vec())));
+        assert!(fields.contains(&(b"__v".to_vec(), b"1:1000:1000".to_vec())));
         assert!(fields.contains(&(b"_~__v".to_vec(), b"\"mine\"".to_vec())));
         assert!(fields.contains(&(b"user".to_vec(), br#"{"id":7}"#.to_vec())));
         let record = decode_owned(fields).expect("decodes").expect("present");
         assert_eq!(record.state, state);
-        assert_eq!(record.created_at_ms, Some(1_000));
-        assert_eq!(record.last_seen_ms, Some(1_000));
+        assert_eq!(record.created_at_ms, 1_000);
+        assert_eq!(record.last_seen_ms, 1_000);
     }
 
     #[test]
@@ -308,38 +313,45 @@ mod tests {
             .iter()
             .map(|arg| String::from_utf8_lossy(arg).into_owned())
             .collect();
-        assert_eq!(
-            text,
-            [
-                "0", "1", "gone", "__v", "1", "__s", "5", "_~_b", "2", "a", "1"
-            ]
-        );
+        assert_eq!(text, ["5", "0", "1", "gone", "_~_b", "2", "a", "1"]);
     }
 
     #[test]
     fn cleared_changes_replace_everything() {
         let changes = SessionChanges::new(state(json!({"a": 1})), BTreeSet::new(), true);
         let args = encode_update(&changes, 5).expect("encodes");
-        assert_eq!(args[0], b"1");
-        assert_eq!(args[1], b"0");
-        assert_eq!(args.len(), 2 + 4 + 2);
+        assert_eq!(args[0], b"5");
+        assert_eq!(args[1], b"1");
+        assert_eq!(args[2], b"0");
+        assert_eq!(args.len(), 3 + 2);
     }
 
     #[test]
     fn malformed_records_are_errors() {
         let ok = |extra: (&[u8], &[u8])| {
             decode_owned(vec![
-                (b"__v".to_vec(), b"1".to_vec()),
+                (b"__v".to_vec(), b"1:5:6".to_vec()),
                 (extra.0.to_vec(), extra.1.to_vec()),
             ])
         };
+        let envelope = |value: &[u8]| decode_owned(vec![(b"__v".to_vec(), value.to_vec())]);
         assert!(decode_owned(Vec::new()).expect("empty is fine").is_none());
         assert!(ok((b"a", b"not json")).is_err());
-        assert!(ok((b"__c", b"yesterday")).is_err());
         assert!(ok((b"_x", b"1")).is_err());
         assert!(ok((b"\xff", b"1")).is_err());
         assert!(ok((b"__future", b"anything")).is_ok());
         assert!(decode_owned(vec![(b"a".to_vec(), b"1".to_vec())]).is_err());
-        assert!(decode_owned(vec![(b"__v".to_vec(), b"2".to_vec())]).is_err());
+        assert!(envelope(b"1:5:6").is_ok());
+        for bad in [
+            &b"1"[..],
+            b"1:5",
+            b"1:5:6:7",
+            b"1:yesterday:6",
+            b"1:5:",
+            b"2:5:6",
+            b"",
+        ] {
+            assert!(envelope(bad).is_err(), "{bad:?}");
+        }
     }
 }

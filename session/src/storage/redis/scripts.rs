@@ -27,15 +27,16 @@ redis.call('PEXPIRE', key, ARGV[1])
 return 1
 ";
 
-/// Patches or replaces an existing session; never creates one.
-///
-/// `ARGV[1]`: TTL in milliseconds (<= 0 deletes the session); `ARGV[2]`: `1` to replace the
-/// whole state (the creation time is kept), `0` to patch; `ARGV[3]`: how many fields to delete
-/// (`n`); `ARGV[4 .. 3 + n]`: those fields; the rest: field/value pairs to set.
-/// Returns 0 when the key does not exist (nothing written), 1 otherwise.
-const UPDATE: &str = r"
+/// The opening of every script that writes an existing session: returns 0 when the key does
+/// not exist (nothing is written), deletes the session when the TTL (`ARGV[1]`, milliseconds)
+/// is zero or less, and reads the creation time from the envelope (`nil` when the record has
+/// no valid envelope: it then stays without one, so it never becomes loadable).
+macro_rules! open_existing {
+    () => {
+        r"
 local key = KEYS[1]
-if redis.call('EXISTS', key) == 0 then
+local envelope = redis.call('HGET', key, '__v')
+if not envelope and redis.call('EXISTS', key) == 0 then
   return 0
 end
 local ttl = tonumber(ARGV[1])
@@ -43,43 +44,54 @@ if ttl <= 0 then
   redis.call('DEL', key)
   return 1
 end
-local first_pair = 4 + tonumber(ARGV[3])
-if ARGV[2] == '1' then
-  local created = redis.call('HGET', key, '__c')
+local created = envelope and string.match(envelope, '^1:(%-?%d+):%-?%d+$')
+"
+    };
+}
+
+/// The close of those scripts: the envelope gets the last-seen time `ARGV[2]` (Unix
+/// milliseconds), the key its TTL.
+macro_rules! close_existing {
+    () => {
+        r"
+if created then
+  redis.call('HSET', key, '__v', '1:' .. created .. ':' .. ARGV[2])
+end
+redis.call('PEXPIRE', key, ttl)
+return 1
+"
+    };
+}
+
+/// Patches or replaces an existing session; never creates one.
+///
+/// `ARGV[1]`: TTL in milliseconds (<= 0 deletes the session); `ARGV[2]`: now, Unix
+/// milliseconds; `ARGV[3]`: `1` to replace the whole state (the creation time is kept), `0` to
+/// patch; `ARGV[4]`: how many fields to delete (`n`); `ARGV[5 .. 4 + n]`: those fields; the
+/// rest: field/value pairs to set. Returns 0 when the key does not exist, 1 otherwise.
+const UPDATE: &str = concat!(
+    open_existing!(),
+    r"
+local first_pair = 5 + tonumber(ARGV[4])
+if ARGV[3] == '1' then
   redis.call('DEL', key)
-  if created then
-    redis.call('HSET', key, '__c', created)
-  end
 else
-  for i = 4, first_pair - 1, 200 do
+  for i = 5, first_pair - 1, 200 do
     redis.call('HDEL', key, unpack(ARGV, i, math.min(i + 199, first_pair - 1)))
   end
 end
 for i = first_pair, #ARGV, 200 do
   redis.call('HSET', key, unpack(ARGV, i, math.min(i + 199, #ARGV)))
 end
-redis.call('PEXPIRE', key, ttl)
-return 1
-";
+",
+    close_existing!()
+);
 
 /// Extends the lifetime of an existing session and records when it was last seen.
 ///
-/// `ARGV[1]`: TTL in milliseconds (<= 0 deletes the session); `ARGV[2]`: the last-seen field
-/// name; `ARGV[3]`: now, in Unix milliseconds. Returns 0 when the key does not exist.
-const TOUCH: &str = r"
-local key = KEYS[1]
-if redis.call('EXISTS', key) == 0 then
-  return 0
-end
-local ttl = tonumber(ARGV[1])
-if ttl <= 0 then
-  redis.call('DEL', key)
-  return 1
-end
-redis.call('HSET', key, ARGV[2], ARGV[3])
-redis.call('PEXPIRE', key, ttl)
-return 1
-";
+/// `ARGV[1]`: TTL in milliseconds (<= 0 deletes the session); `ARGV[2]`: now, Unix
+/// milliseconds. Returns 0 when the key does not exist.
+const TOUCH: &str = concat!(open_existing!(), close_existing!());
 
 pub(super) static CREATE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(CREATE));
 pub(super) static UPDATE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(UPDATE));

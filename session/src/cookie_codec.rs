@@ -159,6 +159,11 @@ impl CookieCodec {
         })
     }
 
+    /// Whether every sealed value is URL-safe base64, which a cookie holds as it is.
+    pub(crate) fn seals_cookie_octets(&self) -> bool {
+        self.security == CookieContentSecurity::Private
+    }
+
     /// Encrypts or signs `value` for the cookie `name` under the current key.
     pub(crate) fn seal(&self, name: &str, value: &str) -> String {
         let key = &self.keys[0];
@@ -269,6 +274,12 @@ mod tests {
     #[test]
     fn sealed_values_need_no_percent_encoding_in_a_cookie() {
         let (_, codec) = codec(CookieContentSecurity::Private);
+        assert!(codec.seals_cookie_octets());
+        assert!(
+            !self::codec(CookieContentSecurity::Signed)
+                .1
+                .seals_cookie_octets()
+        );
         for _ in 0..32 {
             let sealed = codec.seal("id", "a session key");
             assert!(

@@ -600,7 +600,11 @@ fn session_cookie(
         String::with_capacity(config.name.len() + sealed.len() + config.attributes.len() + 24);
     rendered.push_str(&config.name);
     rendered.push('=');
-    percent_encode_into(&sealed, &mut rendered);
+    if config.codec.seals_cookie_octets() {
+        rendered.push_str(&sealed);
+    } else {
+        percent_encode_into(&sealed, &mut rendered);
+    }
     let pair_len = rendered.len();
     if pair_len > MAX_COOKIE_PAIR_LEN {
         tracing::error!(

@@ -1,6 +1,10 @@
 //! Hostile or broken cookies through the real middleware: each gives a fresh empty session,
 //! never a panic, never a 500, never a client-chosen key.
 
+#[path = "support/http_helpers.rs"]
+mod http_helpers;
+use http_helpers::cookie_of;
+
 use actix_web::{
     App, HttpResponse,
     cookie::{Cookie, Key},
@@ -82,12 +86,7 @@ where
         .call(test::TestRequest::post().uri("/write").to_request())
         .await
         .expect("write succeeds");
-    let valid: Cookie<'static> = res
-        .response()
-        .cookies()
-        .find(|c| c.name() == "id")
-        .expect("a cookie is set")
-        .into_owned();
+    let valid: Cookie<'static> = cookie_of(&res).expect("a cookie is set");
     let valid_pair = format!("id={}", valid.value());
 
     let res = app
@@ -118,12 +117,7 @@ where
             .call(send(header.clone(), "/write", true))
             .await
             .expect("ok");
-        let issued = res
-            .response()
-            .cookies()
-            .find(|c| c.name() == "id")
-            .expect("new cookie")
-            .into_owned();
+        let issued = cookie_of(&res).expect("new cookie");
         assert_ne!(
             issued.value().as_bytes(),
             bad.as_slice(),
@@ -132,12 +126,7 @@ where
 
         // Logging out with a broken cookie still removes it from the browser.
         let res = app.call(send(header, "/logout", true)).await.expect("ok");
-        let removal = res
-            .response()
-            .cookies()
-            .find(|c| c.name() == "id")
-            .expect("removal cookie")
-            .into_owned();
+        let removal = cookie_of(&res).expect("removal cookie");
         assert_eq!(
             removal.max_age(),
             Some(actix_web::cookie::time::Duration::ZERO),
@@ -182,12 +171,7 @@ where
         .call(test::TestRequest::post().uri("/write").to_request())
         .await
         .expect("ok");
-    let foreign_cookie = res
-        .response()
-        .cookies()
-        .find(|c| c.name() == "id")
-        .expect("cookie")
-        .into_owned();
+    let foreign_cookie = cookie_of(&res).expect("cookie");
     let res = app
         .call(send(
             format!("id={}", foreign_cookie.value()).into_bytes(),
@@ -265,12 +249,7 @@ async fn a_valid_key_the_store_does_not_know_is_not_adopted() {
         )
         .await
         .expect("ok");
-    let issued = res
-        .response()
-        .cookies()
-        .find(|c| c.name() == "id")
-        .expect("cookie")
-        .into_owned();
+    let issued = cookie_of(&res).expect("cookie");
     let issued_key =
         session::fuzzing::open_cookie_value(&key, "id", issued.value(), false).expect("decrypts");
     assert_ne!(issued_key, "chosen-by-the-client");

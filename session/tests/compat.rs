@@ -2,6 +2,10 @@
 //! `actix_session::` replaced by `session::` — plus the deliberate fixes.
 #![allow(deprecated)]
 
+#[path = "support/http_helpers.rs"]
+mod http_helpers;
+use http_helpers::cookie_of;
+
 use actix_web::test as http;
 use actix_web::{
     App, HttpRequest, HttpResponse, Responder,
@@ -147,12 +151,7 @@ async fn update_and_update_or_are_persisted_on_a_loaded_session() {
             .call(http::TestRequest::post().uri("/counter").to_request())
             .await
             .expect("ok");
-        let cookie = res
-            .response()
-            .cookies()
-            .find(|c| c.name() == "id")
-            .expect("cookie")
-            .into_owned();
+        let cookie = cookie_of(&res).expect("cookie");
         let res = app
             .call(
                 http::TestRequest::post()
@@ -162,12 +161,7 @@ async fn update_and_update_or_are_persisted_on_a_loaded_session() {
             )
             .await
             .expect("ok");
-        let cookie = res
-            .response()
-            .cookies()
-            .find(|c| c.name() == "id")
-            .expect("update() re-sends the cookie: the change is saved")
-            .into_owned();
+        let cookie = cookie_of(&res).expect("update() re-sends the cookie: the change is saved");
         let res = app
             .call(
                 http::TestRequest::get()

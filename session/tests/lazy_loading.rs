@@ -1,15 +1,16 @@
 //! Lazy loading: the state is loaded when a handler first extracts the session.
 
+#[path = "support/http_helpers.rs"]
+mod http_helpers;
+use http_helpers::cookie_of;
+
 #[path = "support/hooked_store.rs"]
 mod hooked_store;
 
 use hooked_store::HookedStore;
 
 use actix_web::{
-    App, HttpRequest, HttpResponse,
-    cookie::{Cookie, Key},
-    dev::Service,
-    guard, test as http, web,
+    App, HttpRequest, HttpResponse, cookie::Key, dev::Service, guard, test as http, web,
 };
 use session::{
     Session, SessionExt as _, SessionMiddleware,
@@ -74,13 +75,6 @@ macro_rules! lazy_app {
         )
         .await
     };
-}
-
-fn cookie_of<B>(res: &actix_web::dev::ServiceResponse<B>) -> Option<Cookie<'static>> {
-    res.response()
-        .cookies()
-        .find(|c| c.name() == "id")
-        .map(Cookie::into_owned)
 }
 
 #[actix_web::test]

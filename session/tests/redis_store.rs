@@ -396,16 +396,19 @@ async fn the_envelope_records_creation_and_last_seen_times() {
     store.update_ttl(&key, &ttl).await.expect("update_ttl");
     assert_eq!(envelope(&key), "1:1767225600000:1767225605000");
 
+    // Sets entry `a` to `value` with a patch.
+    let patch_a = |key: SessionKey, value: i64| {
+        let changes = SessionChanges::new(
+            state(json!({ "a": value })),
+            BTreeSet::from(["a".to_owned()]),
+            false,
+        );
+        let store = &store;
+        async move { store.update_changes(key, changes, &ttl).await }
+    };
+
     clock.advance(Duration::seconds(5));
-    let changes = SessionChanges::new(
-        state(json!({"a": 2})),
-        BTreeSet::from(["a".to_owned()]),
-        false,
-    );
-    let key = store
-        .update_changes(key, changes, &ttl)
-        .await
-        .expect("update_changes");
+    let key = patch_a(key, 2).await.expect("update_changes");
     assert_eq!(envelope(&key), "1:1767225600000:1767225610000");
 
     // A record whose envelope is broken is written to but stays unreadable: never revived.
@@ -415,15 +418,7 @@ async fn the_envelope_records_creation_and_last_seen_times() {
         "__v",
         "broken",
     ]);
-    let changes = SessionChanges::new(
-        state(json!({"a": 3})),
-        BTreeSet::from(["a".to_owned()]),
-        false,
-    );
-    let key = store
-        .update_changes(key, changes, &ttl)
-        .await
-        .expect("update_changes");
+    let key = patch_a(key, 3).await.expect("update_changes");
     assert_eq!(envelope(&key), "broken");
     let err = store.load(&key).await.expect_err("no valid envelope");
     assert!(matches!(err, LoadError::Deserialization(_)), "{err:?}");

@@ -1,6 +1,10 @@
 //! Promises of SECURITY.md that go beyond actix-session: key rotation, absolute and idle
 //! timeouts on every store, cookies bound to their name, cookie-prefix rules, `Partitioned`.
 
+#[path = "support/http_helpers.rs"]
+mod http_helpers;
+use http_helpers::{call, cookie_named};
+
 #[path = "support/hooked_store.rs"]
 mod hooked_store;
 
@@ -10,7 +14,7 @@ use actix_web::{
         Cookie, Key,
         time::{Duration, OffsetDateTime},
     },
-    dev::{Service, ServiceResponse},
+    dev::Service,
     test as http, web,
 };
 use hooked_store::HookedStore;
@@ -31,13 +35,6 @@ async fn read(session: Session) -> actix_web::Result<HttpResponse> {
     Ok(HttpResponse::Ok().body(n.to_string()))
 }
 
-fn cookie_of<B>(res: &ServiceResponse<B>, name: &str) -> Option<Cookie<'static>> {
-    res.response()
-        .cookies()
-        .find(|c| c.name() == name)
-        .map(Cookie::into_owned)
-}
-
 macro_rules! app {
     ($middleware:expr) => {
         http::init_service(
@@ -48,17 +45,6 @@ macro_rules! app {
         )
         .await
     };
-}
-
-async fn call<S, B>(app: &S, req: actix_http::Request) -> (Option<Cookie<'static>>, String)
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: actix_web::body::MessageBody,
-{
-    let res = app.call(req).await.expect("the middleware answers");
-    let cookie = cookie_of(&res, "id");
-    let body = http::read_body(res).await;
-    (cookie, String::from_utf8_lossy(&body).into_owned())
 }
 
 #[actix_web::test]
@@ -163,7 +149,7 @@ async fn signed_values_are_bound_to_the_cookie_name() {
         .call(http::TestRequest::post().uri("/write").to_request())
         .await
         .expect("ok");
-    let foreign = cookie_of(&res, "other").expect("cookie");
+    let foreign = cookie_named(&res, "other").expect("cookie");
 
     let app = app!(
         SessionMiddleware::builder(store, key)
@@ -462,7 +448,7 @@ async fn partitioned_cookies_carry_the_attribute() {
         header.ends_with("; Partitioned") && header.contains("Secure"),
         "{header}"
     );
-    let cookie = cookie_of(&res, "id").expect("cookie");
+    let cookie = cookie_named(&res, "id").expect("cookie");
     let res = app
         .call(
             http::TestRequest::post()
@@ -530,7 +516,7 @@ fn raw_session_keys_never_reach_the_logs() {
                 .call(http::TestRequest::post().uri("/write").to_request())
                 .await
                 .expect("ok");
-            let cookie = cookie_of(&res, "id").expect("cookie");
+            let cookie = cookie_named(&res, "id").expect("cookie");
             cookie_value = cookie.value().to_owned();
             session_key = session::fuzzing::open_cookie_value(&key, "id", cookie.value(), false)
                 .expect("opens");
@@ -589,7 +575,7 @@ async fn cookie_defaults_are_secure() {
         .and_then(|v| v.to_str().ok())
         .expect("set-cookie")
         .to_owned();
-    let cookie = cookie_of(&res, "id").expect("cookie named `id`");
+    let cookie = cookie_named(&res, "id").expect("cookie named `id`");
     assert_eq!(cookie.secure(), Some(true), "{header}");
     assert_eq!(cookie.http_only(), Some(true), "{header}");
     assert_eq!(

@@ -1,5 +1,9 @@
 //! A store that fails gives an opaque 500 with an empty body, and nothing else leaks.
 
+#[path = "support/http_helpers.rs"]
+mod http_helpers;
+use http_helpers::cookie_of;
+
 #[path = "support/hooked_store.rs"]
 mod hooked_store;
 
@@ -40,12 +44,7 @@ async fn store_outages_are_opaque_500s_and_recover() {
         .call(test::TestRequest::post().uri("/write").to_request())
         .await
         .expect("ok");
-    let cookie = res
-        .response()
-        .cookies()
-        .find(|c| c.name() == "id")
-        .expect("cookie")
-        .into_owned();
+    let cookie = cookie_of(&res).expect("cookie");
 
     hooks.set_down(true);
     for (uri, with_cookie) in [("/write", false), ("/write", true), ("/logout", true)] {
@@ -133,12 +132,7 @@ async fn state_too_large_for_a_cookie_is_a_loud_500_not_a_dropped_cookie() {
         .call(test::TestRequest::post().uri("/big?n=2000").to_request())
         .await
         .expect("ok");
-    let cookie = res
-        .response()
-        .cookies()
-        .find(|c| c.name() == "id")
-        .expect("fits")
-        .into_owned();
+    let cookie = cookie_of(&res).expect("fits");
     assert!(format!("id={}", cookie.value()).len() <= 4096);
 
     for n in [2900, 3500, 5000] {
@@ -151,11 +145,7 @@ async fn state_too_large_for_a_cookie_is_a_loud_500_not_a_dropped_cookie() {
             .await;
         let status = match res {
             Ok(res) => {
-                let pair_len = res
-                    .response()
-                    .cookies()
-                    .find(|c| c.name() == "id")
-                    .map(|c| format!("id={}", c.value()).len());
+                let pair_len = cookie_of(&res).map(|c| format!("id={}", c.value()).len());
                 assert!(
                     pair_len.is_none_or(|len| len <= 4096),
                     "n={n}: oversize cookie sent"

@@ -271,9 +271,10 @@ if len(rss) >= 3:
     growth = (rss[-1] - rss[1]) / rss[1] * 100
     print(f"\nVmRSS from the end of chunk 2 to the end: {rss[1]} kB -> {rss[-1]} kB ({growth:+.1f}%);"
           f" it follows the live set (logins/s x (TTL + up to 1 s of sweeping)).")
-    peak_chunk = hwm.index(hwm[-1])
-    print(f"Peak RSS (VmHWM) {hwm[-1]} kB, reached in chunk {peak_chunk + 1}; the"
-          f" {requests[-1] - requests[peak_chunk]} requests after it did not raise it.")
+    peak = max(hwm)
+    peak_chunk = hwm.index(peak)
+    print(f"Peak RSS (VmHWM) {peak} kB, reached in chunk {peak_chunk + 1}; the"
+          f" {requests[-1] - requests[peak_chunk]:,} requests after it did not raise it.")
 EOF
   cp "$WORK/soak.md" "$OUT"
   cat "$OUT"

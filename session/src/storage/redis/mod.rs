@@ -137,8 +137,9 @@ pub enum RedisStoreError {
 /// 3) "user_id"  4) "42"
 /// ```
 ///
-/// Every write is one Lua script on that single key, so it is atomic and works in Redis
-/// Cluster (all keys of a script live in one slot):
+/// A read is one plain `HGETALL` (no script: Lua costs the server several times more than
+/// the read itself). Every write is one Lua script on that single key, so it is atomic and
+/// works in Redis Cluster (all keys of a script live in one slot):
 /// - a **new session** is created only if its key is absent (`SET NX` semantics); a
 ///   collision is detected and retried with a fresh key, and reported as an error after a
 ///   few attempts — an existing session is never overwritten;

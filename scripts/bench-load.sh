@@ -311,6 +311,7 @@ import statistics, sys
 from collections import defaultdict
 
 rows = defaultdict(list)
+by_round = defaultdict(dict)
 order = []
 for line in open(sys.argv[1]):
     store, route, name, _round, rps, p50, p99, cpu, hwm, errors = line.rstrip("\n").split("\t")
@@ -319,6 +320,7 @@ for line in open(sys.argv[1]):
         order.append(key)
     num = lambda text: float(text) if text else float("nan")
     rows[key].append((num(rps), num(p50), num(p99), num(cpu), num(hwm), errors.strip()))
+    by_round[key][_round] = num(rps)
 
 def median(key, index):
     return statistics.median(run[index] for run in rows[key])
@@ -329,8 +331,13 @@ def fmt(value, digits=0):
 def ratio(a, b):
     return "n/a" if not b or a != a or b != b else f"{a / b:.2f}x"
 
-print("| store | route | server | req/s | p50 us | p99 us | CPU us/req | CPU above none | peak RSS kB | req/s vs none | req/s vs actix | CPU above none vs actix |")
-print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+def per_round(key, other):
+    """ours / actix req/s of each round (runs of one round are neighbours in time)."""
+    return ", ".join(f"{by_round[key][r] / by_round[other][r]:.2f}"
+                     for r in sorted(by_round[key]) if by_round[other].get(r))
+
+print("| store | route | server | req/s | p50 us | p99 us | CPU us/req | CPU above none | peak RSS kB | req/s vs none | req/s vs actix | CPU above none vs actix | vs actix by round |")
+print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 for store, route, name in order:
     key = (store, route, name)
     rps, p50, p99, cpu, hwm = (median(key, i) for i in range(5))
@@ -339,15 +346,16 @@ for store, route, name in order:
     base_rps = median(base, 0) if base in rows else float("nan")
     base_cpu = median(base, 3) if base in rows else float("nan")
     above = cpu - base_cpu
-    vs_actix = cpu_vs_actix = ""
+    vs_actix = cpu_vs_actix = rounds = ""
     if name.startswith("ours") and actix in rows:
         vs_actix = ratio(rps, median(actix, 0))
         cpu_vs_actix = ratio(above, median(actix, 3) - base_cpu)
+        rounds = per_round(key, actix)
     errors = "; ".join(sorted({run[5] for run in rows[key] if run[5]}))
     label = name + (f" ({errors})" if errors else "")
     print(f"| {store} | {route} | {label} | {fmt(rps)} | {fmt(p50, 1)} | {fmt(p99, 1)} | {fmt(cpu, 2)} "
           f"| {'' if name == 'none' else fmt(above, 2)} | {fmt(hwm)} | {'' if name == 'none' else ratio(rps, base_rps)} "
-          f"| {vs_actix} | {cpu_vs_actix} |")
+          f"| {vs_actix} | {cpu_vs_actix} | {rounds} |")
 if sys.argv[2] == "0":
     print("\nOur Redis store is not in this tree: ours-redis not measured.")
 EOF

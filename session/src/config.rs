@@ -222,17 +222,12 @@ pub(crate) struct Configuration {
 #[derive(Debug)]
 pub(crate) struct CookieConfiguration {
     pub(crate) name: String,
-    pub(crate) secure: bool,
-    pub(crate) http_only: bool,
-    pub(crate) same_site: SameSite,
-    pub(crate) path: String,
-    pub(crate) domain: Option<String>,
-    pub(crate) partitioned: bool,
     /// `Max-Age` for persistent sessions; `None` for browser sessions.
     pub(crate) max_age: Option<Duration>,
     pub(crate) codec: CookieCodec,
-    /// The `Set-Cookie` attributes that never change (`; HttpOnly; SameSite=Lax; ...`),
-    /// rendered once.
+    /// The `Set-Cookie` attributes that never change (`; HttpOnly; SameSite=Lax; Secure;
+    /// Path=/ ...`), rendered once from the builder's settings; the session cookie and its
+    /// removal both carry them.
     pub(crate) attributes: String,
 }
 
@@ -528,12 +523,6 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
                 attributes,
                 codec: CookieCodec::new(&self.key, &self.fallback_keys, self.content_security),
                 name: self.cookie_name,
-                secure: self.cookie_secure,
-                http_only: self.cookie_http_only,
-                same_site: self.cookie_same_site,
-                path: self.cookie_path,
-                domain: self.cookie_domain,
-                partitioned: self.cookie_partitioned,
                 max_age,
             },
             state_ttl,

@@ -70,7 +70,9 @@ impl KeyMaterial {
         let digest = self.mac(name, value).finalize().into_bytes();
         let mut sealed = String::with_capacity(DIGEST_LEN + value.len());
         URL_SAFE_NO_PAD.encode_string(digest, &mut sealed);
-        sealed.push_str(value);
+        // The value stays readable; what a cookie cannot hold is percent-encoded (`open`
+        // decodes it before verifying).
+        percent_encode_into(value, &mut sealed);
         sealed
     }
 
@@ -159,12 +161,9 @@ impl CookieCodec {
         })
     }
 
-    /// Whether every sealed value is URL-safe base64, which a cookie holds as it is.
-    pub(crate) fn seals_cookie_octets(&self) -> bool {
-        self.security == CookieContentSecurity::Private
-    }
-
-    /// Encrypts or signs `value` for the cookie `name` under the current key.
+    /// Encrypts or signs `value` for the cookie `name` under the current key, and returns the
+    /// cookie value as it goes on the wire: only cookie-octets (RFC 6265), ready for
+    /// `Set-Cookie` as it is.
     pub(crate) fn seal(&self, name: &str, value: &str) -> String {
         let key = &self.keys[0];
         match self.security {
@@ -181,6 +180,26 @@ impl std::fmt::Debug for CookieCodec {
             .field("keys", &self.keys.len())
             .field("security", &self.security)
             .finish()
+    }
+}
+
+/// Appends `value`, percent-encoding every byte that is not a cookie-octet (RFC 6265), and
+/// `%` itself; the inverse of [`percent_decode`].
+fn percent_encode_into(value: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let is_plain = |byte: u8| matches!(byte, 0x21 | 0x23..=0x24 | 0x26..=0x2B | 0x2D..=0x3A | 0x3C..=0x5B | 0x5D..=0x7E);
+    if value.bytes().all(is_plain) {
+        out.push_str(value);
+        return;
+    }
+    for byte in value.bytes() {
+        if is_plain(byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0x0F)]));
+        }
     }
 }
 
@@ -272,22 +291,25 @@ mod tests {
     }
 
     #[test]
-    fn sealed_values_need_no_percent_encoding_in_a_cookie() {
-        let (_, codec) = codec(CookieContentSecurity::Private);
-        assert!(codec.seals_cookie_octets());
-        assert!(
-            !self::codec(CookieContentSecurity::Signed)
-                .1
-                .seals_cookie_octets()
-        );
-        for _ in 0..32 {
-            let sealed = codec.seal("id", "a session key");
-            assert!(
-                sealed
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            );
+    fn sealed_values_are_cookie_octets_and_open_again() {
+        let is_cookie_octet =
+            |b: u8| matches!(b, 0x21 | 0x23..=0x2B | 0x2D..=0x3A | 0x3C..=0x5B | 0x5D..=0x7E);
+        for security in BOTH {
+            let (_, codec) = codec(security);
+            for value in ["a session key", r#"{"d":{"u":"a;b, c\\"}}"#, "50% é"] {
+                let sealed = codec.seal("id", value);
+                assert!(sealed.bytes().all(is_cookie_octet), "{security:?} {sealed}");
+                assert_eq!(codec.open("id", &sealed).unwrap().value, value);
+            }
         }
+        let (_, private) = codec(CookieContentSecurity::Private);
+        let sealed = private.seal("id", "a session key");
+        assert!(
+            sealed
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+            "Private values are URL-safe base64"
+        );
     }
 
     #[test]

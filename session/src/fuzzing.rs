@@ -2,7 +2,7 @@
 //! reach the decoders a client controls. Not part of the public API.
 
 use actix_web::{
-    cookie::{Cookie, Key, SameSite},
+    cookie::Key,
     http::header::{self, HeaderMap, HeaderValue},
 };
 
@@ -20,15 +20,9 @@ fn security(signed: bool) -> CookieContentSecurity {
     }
 }
 
-/// Seals `value` for the cookie `name` as the middleware does, and returns it as it goes on
-/// the wire (percent-encoded).
+/// Seals `value` for the cookie `name` as the middleware does, as it goes on the wire.
 pub fn seal_cookie_value(key: &Key, name: &str, value: &str, signed: bool) -> String {
-    let sealed = CookieCodec::new(key, &[], security(signed)).seal(name, value);
-    let rendered = Cookie::new(name.to_owned(), sealed).encoded().to_string();
-    rendered
-        .split_once('=')
-        .map(|(_, value)| value.to_owned())
-        .unwrap_or_default()
+    CookieCodec::new(key, &[], security(signed)).seal(name, value)
 }
 
 /// Opens a cookie value as the middleware does; `None` if it does not verify.
@@ -50,12 +44,6 @@ pub fn session_key_from_cookie_header(
     headers.insert(header::COOKIE, value);
     let config = CookieConfiguration {
         name: "id".to_owned(),
-        secure: true,
-        http_only: true,
-        same_site: SameSite::Lax,
-        path: "/".to_owned(),
-        domain: None,
-        partitioned: false,
         max_age: None,
         codec: CookieCodec::new(key, &[], security(signed)),
         attributes: String::new(),

@@ -10,7 +10,7 @@ use std::{
 use actix_web::{
     HttpMessage as _, HttpRequest, HttpResponse,
     body::MessageBody,
-    cookie::{Cookie, Key, time::Duration},
+    cookie::{Key, time::Duration},
     dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready},
     http::header::{self, HeaderValue},
 };
@@ -565,31 +565,8 @@ fn add_vary_cookie(headers: &mut header::HeaderMap) {
     }
 }
 
-fn base_cookie(config: &CookieConfiguration, value: String) -> Cookie<'static> {
-    let mut cookie = Cookie::new(config.name.clone(), value);
-    cookie.set_secure(config.secure);
-    cookie.set_http_only(config.http_only);
-    cookie.set_same_site(config.same_site);
-    cookie.set_path(config.path.clone());
-    if let Some(domain) = &config.domain {
-        cookie.set_domain(domain.clone());
-    }
-    cookie
-}
-
-/// Renders a cookie as a `Set-Cookie` value, adding what the `cookie` crate cannot write.
-fn render(config: &CookieConfiguration, cookie: &Cookie<'_>) -> String {
-    let mut rendered = cookie.encoded().to_string();
-    if config.partitioned {
-        rendered.push_str("; Partitioned");
-    }
-    rendered
-}
-
-/// Renders the session cookie: `name=value`, the attributes fixed at build time, and
-/// `Max-Age` for persistent sessions. Sealed values are URL-safe base64 and go out as they
-/// are; anything else a cookie value cannot hold (a signed cookie-store payload) is
-/// percent-encoded.
+/// Renders the session cookie: `name=value` (the codec's output is wire-ready), the
+/// attributes fixed at build time, and `Max-Age` for persistent sessions.
 fn session_cookie(
     config: &CookieConfiguration,
     key: &SessionKey,
@@ -600,11 +577,7 @@ fn session_cookie(
         String::with_capacity(config.name.len() + sealed.len() + config.attributes.len() + 24);
     rendered.push_str(&config.name);
     rendered.push('=');
-    if config.codec.seals_cookie_octets() {
-        rendered.push_str(&sealed);
-    } else {
-        percent_encode_into(&sealed, &mut rendered);
-    }
+    rendered.push_str(&sealed);
     let pair_len = rendered.len();
     if pair_len > MAX_COOKIE_PAIR_LEN {
         tracing::error!(
@@ -623,30 +596,14 @@ fn session_cookie(
     header_value(&rendered)
 }
 
-/// Appends `value`, percent-encoding every byte that is not a cookie-octet (RFC 6265), and
-/// `%` itself.
-fn percent_encode_into(value: &str, out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let is_plain = |byte: u8| matches!(byte, 0x21 | 0x23..=0x24 | 0x26..=0x2B | 0x2D..=0x3A | 0x3C..=0x5B | 0x5D..=0x7E);
-    if value.bytes().all(is_plain) {
-        out.push_str(value);
-        return;
-    }
-    for byte in value.bytes() {
-        if is_plain(byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(byte >> 4)]));
-            out.push(char::from(HEX[usize::from(byte & 0x0F)]));
-        }
-    }
-}
-
+/// Renders the cookie that removes the session cookie: an empty value with the same
+/// attributes (a browser matches the cookie to remove by name, path and domain), already
+/// expired.
 fn removal_cookie(config: &CookieConfiguration) -> Result<HeaderValue, actix_web::Error> {
-    let mut cookie = base_cookie(config, String::new());
-    cookie.make_removal();
-    header_value(&render(config, &cookie))
+    header_value(&format!(
+        "{}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT{}",
+        config.name, config.attributes
+    ))
 }
 
 fn header_value(cookie: &str) -> Result<HeaderValue, actix_web::Error> {

@@ -21,7 +21,7 @@ use actix_web::{
     },
     web,
 };
-use figment::{Figment, Provider as _, providers::Serialized};
+use figment::{Figment, providers::Serialized};
 use serde::Deserialize;
 use session::session;
 use session_config::{ConfigError, SessionConfig};
@@ -87,22 +87,9 @@ fn product(id: &str) -> Option<&'static Product> {
 ///
 /// The demo serves plain HTTP on localhost, where a `Secure` cookie would not be sent back by
 /// every client, so it turns `Secure` off for itself, but only as a default: a file or an
-/// environment variable that sets `cookie.secure` still wins. [`SessionConfig::figment`] already
-/// holds the built-in defaults, the file and the environment, and a figment cannot slide a
-/// provider under those it has, so the demo's default is merged on top only when the value of
-/// `cookie.secure` still comes from the built-in defaults, which is the same as layering it
-/// between the defaults and the file.
+/// environment variable that sets `cookie.secure` still wins.
 pub fn figment() -> Figment {
-    let figment = SessionConfig::figment();
-    let built_in = SessionConfig::default().metadata().name;
-    let set_by_user = figment
-        .find_metadata("cookie.secure")
-        .is_some_and(|metadata| metadata.name != built_in);
-    if set_by_user {
-        figment
-    } else {
-        figment.merge(Serialized::default("cookie.secure", false))
-    }
+    SessionConfig::figment_with_defaults(Serialized::default("cookie.secure", false))
 }
 
 /// Reads and checks the demo's configuration from [`figment()`]. Build the middleware with

@@ -219,9 +219,37 @@ impl SessionConfig {
     /// 3. `SESSION_*` environment variables, nested keys split on `__`
     ///    (`Env::prefixed("SESSION_").split("__")`, without `SESSION_CONFIG`).
     ///
-    /// Merge your own providers on top, then call [`from_figment`](Self::from_figment).
+    /// Merge your own providers on top, then call [`from_figment`](Self::from_figment). For
+    /// defaults of your own that the file and the environment still override, use
+    /// [`figment_with_defaults`](Self::figment_with_defaults).
     pub fn figment() -> Figment {
-        let figment = Figment::from(Self::default());
+        Self::file_and_env_over(Figment::from(Self::default()))
+    }
+
+    /// The layers of [`figment()`](Self::figment) with the application's own `defaults`
+    /// between the built-in defaults and the file: `session.toml` and `SESSION_*` still
+    /// override them.
+    ///
+    /// ```
+    /// use figment::providers::Serialized;
+    /// use session_config::SessionConfig;
+    ///
+    /// # figment::Jail::expect_with(|jail| {
+    /// # jail.clear_env();
+    /// // Plain HTTP in development, unless session.toml or SESSION_COOKIE__SECURE say otherwise.
+    /// let defaults = Serialized::default("cookie.secure", false);
+    /// let figment = SessionConfig::figment_with_defaults(defaults);
+    /// let config = SessionConfig::from_figment(&figment).map_err(|e| e.to_string())?;
+    /// assert!(!config.cookie.secure);
+    /// # Ok(())
+    /// # });
+    /// ```
+    pub fn figment_with_defaults(defaults: impl Provider) -> Figment {
+        Self::file_and_env_over(Figment::from(Self::default()).merge(defaults))
+    }
+
+    /// `figment`, then the configuration file (if any), then the environment.
+    fn file_and_env_over(figment: Figment) -> Figment {
         let figment = match Env::var(CONFIG_ENV) {
             Some(path) => figment.merge(Toml::file_exact(path)),
             None if Path::new(DEFAULT_CONFIG_FILE).is_file() => {

@@ -5,7 +5,10 @@
 use std::time::Duration;
 
 use base64::Engine as _;
-use figment::{Figment, Jail, providers::Env};
+use figment::{
+    Figment, Jail,
+    providers::{Env, Serialized},
+};
 use session_config::{
     ConfigError, ContentSecurityConfig, LifecycleKind, SameSiteConfig, SessionConfig, StoreKind,
     Timeout, TtlExtension, ValueSource,
@@ -715,6 +718,49 @@ fn a_toml_syntax_error_names_the_file() {
         check(text.contains("session.toml"), &text)?;
         check(text.contains("line 2"), &text)?;
         check(!text.contains("unterminated"), &text)?;
+        Ok(())
+    });
+}
+
+#[test]
+fn application_defaults_sit_between_the_built_in_ones_and_the_file() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        let config = || {
+            let defaults = Figment::new()
+                .merge(Serialized::default("cookie.secure", false))
+                .merge(Serialized::default("cookie.name", "app"));
+            SessionConfig::from_figment(&SessionConfig::figment_with_defaults(defaults))
+                .map_err(|e| e.to_string())
+        };
+        let from_defaults = config()?;
+        check(
+            !from_defaults.cookie.secure,
+            "the application default applies",
+        )?;
+        check(
+            from_defaults.cookie.name == "app",
+            "every application default applies",
+        )?;
+        check(
+            from_defaults.cookie.http_only,
+            "keys the application leaves alone keep the built-in default",
+        )?;
+
+        jail.create_file("session.toml", "[cookie]\nsecure = true\n")?;
+        let from_file = config()?;
+        check(from_file.cookie.secure, "session.toml overrides it")?;
+        check(
+            from_file.cookie.name == "app",
+            "the other application default stays",
+        )?;
+
+        jail.create_file("session.toml", "")?;
+        jail.set_env("SESSION_COOKIE__SECURE", "true");
+        check(
+            config()?.cookie.secure,
+            "SESSION_COOKIE__SECURE overrides it",
+        )?;
         Ok(())
     });
 }

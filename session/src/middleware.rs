@@ -208,13 +208,6 @@ impl<Store: SessionStore + 'static> Engine<Store> {
         Ok((record, loaded.state))
     }
 
-    /// Whether a lazily loading request has anything left to do after the handler: a session
-    /// was extracted (or created by synchronous code), or its load failed.
-    fn has_work<B>(&self, res: &ServiceResponse<B>) -> bool {
-        let extensions = res.request().extensions();
-        extensions.contains::<Session>() || extensions.contains::<LoadFailed>()
-    }
-
     /// Saves what the handler did to the session and sets the cookie on the response.
     async fn save<B>(
         &self,
@@ -283,7 +276,7 @@ where
             let response = self.service.call(req);
             return Box::pin(async move {
                 let mut res = response.await?;
-                if engine.has_work(&res) {
+                if has_session_work(&res) {
                     Box::pin(engine.save(&mut res, None)).await?;
                 }
                 Ok(res)
@@ -298,6 +291,13 @@ where
             Ok(res)
         })
     }
+}
+
+/// Whether a lazily loading request has anything left to do after the handler: a session
+/// was extracted (or created by synchronous code), or its load failed.
+fn has_session_work<B>(res: &ServiceResponse<B>) -> bool {
+    let extensions = res.request().extensions();
+    extensions.contains::<Session>() || extensions.contains::<LoadFailed>()
 }
 
 /// What the request's cookies told us about its session.
@@ -372,9 +372,7 @@ fn cookie_pairs(header: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// The value of `pair` if it is `name=value` (surrounding whitespace ignored).
 fn cookie_value<'a>(pair: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
-    let pair = pair.trim_ascii();
-    let value = pair.strip_prefix(name)?.strip_prefix(b"=")?;
-    Some(value)
+    pair.trim_ascii().strip_prefix(name)?.strip_prefix(b"=")
 }
 
 /// A loaded session: its key, state and creation time, or none of them for a fresh one.

@@ -205,24 +205,34 @@ fn percent_encode_into(value: &str, out: &mut String) {
 
 /// Decodes `%XX` escapes; `None` if an escape is malformed or the result is not UTF-8.
 fn percent_decode(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
-    if !raw.contains('%') {
+    let mut rest = raw.as_bytes();
+    let Some(mut escape) = memchr::memchr(b'%', rest) else {
         return Some(raw.into());
-    }
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
+    };
+    let mut out = Vec::with_capacity(rest.len());
+    loop {
+        out.extend_from_slice(&rest[..escape]);
+        let high = hex_digit(*rest.get(escape + 1)?)?;
+        let low = hex_digit(*rest.get(escape + 2)?)?;
+        out.push(high << 4 | low);
+        rest = &rest[escape + 3..];
+        match memchr::memchr(b'%', rest) {
+            Some(next) => escape = next,
+            None => break,
         }
     }
+    out.extend_from_slice(rest);
     String::from_utf8(out).ok().map(Into::into)
+}
+
+/// The value of one hexadecimal digit (either case).
+fn hex_digit(byte: u8) -> Option<u8> {
+    match byte {
+        b'0'..=b'9' => Some(byte - b'0'),
+        b'a'..=b'f' => Some(byte - b'a' + 10),
+        b'A'..=b'F' => Some(byte - b'A' + 10),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -318,5 +328,8 @@ mod tests {
         assert_eq!(percent_decode("%zz"), None);
         assert_eq!(percent_decode("%4"), None);
         assert_eq!(percent_decode("%ff"), None);
+        assert_eq!(percent_decode("%+1"), None, "a sign is not a hex digit");
+        assert_eq!(percent_decode("%C3%A9%2522").as_deref(), Some("é%22"));
+        assert_eq!(percent_decode("x%3b").as_deref(), Some("x;"));
     }
 }

@@ -229,6 +229,8 @@ pub(crate) struct CookieConfiguration {
     /// Path=/ ...`), rendered once from the builder's settings; the session cookie and its
     /// removal both carry them.
     pub(crate) attributes: String,
+    /// How many verified cookie values each worker remembers (`0`: none).
+    pub(crate) verified_cache: usize,
 }
 
 /// Renders the fixed attributes of the session cookie.
@@ -337,10 +339,14 @@ pub struct SessionMiddlewareBuilder<Store: SessionStore> {
     cookie_domain: Option<String>,
     cookie_partitioned: bool,
     content_security: CookieContentSecurity,
+    cookie_verified_cache: usize,
     lifecycle: SessionLifecycle,
     clock: Clock,
     lazy_loading: bool,
 }
+
+/// How many verified cookie values each worker remembers by default.
+pub const DEFAULT_VERIFIED_COOKIE_CACHE: usize = 1024;
 
 impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
     pub(crate) fn new(store: Store, key: Key) -> Self {
@@ -356,6 +362,7 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
             cookie_domain: None,
             cookie_partitioned: false,
             content_security: CookieContentSecurity::Private,
+            cookie_verified_cache: DEFAULT_VERIFIED_COOKIE_CACHE,
             lifecycle: SessionLifecycle::BrowserSession(BrowserSession::default()),
             clock: Clock::system(),
             lazy_loading: false,
@@ -409,6 +416,20 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
     /// How the cookie's value is protected (default: [`CookieContentSecurity::Private`]).
     pub fn cookie_content_security(mut self, content_security: CookieContentSecurity) -> Self {
         self.content_security = content_security;
+        self
+    }
+
+    /// How many cookie values each worker remembers after they verified, so that a client
+    /// sending the same cookie again skips the MAC check and the decryption (default:
+    /// [`DEFAULT_VERIFIED_COOKIE_CACHE`], 1024; `0` turns it off).
+    ///
+    /// Only a value that verified, or that the middleware sealed itself, is remembered, and
+    /// only the exact same value is accepted from memory, found by a keyed hash and compared
+    /// in constant time. The store still loads the state (and checks its expiry) on every
+    /// request. Each entry costs the size of the cookie value plus the session key (for the
+    /// cookie store, the state): up to about 8 KiB, typically a few hundred bytes.
+    pub fn cookie_verified_cache(mut self, capacity: usize) -> Self {
+        self.cookie_verified_cache = capacity;
         self
     }
 
@@ -524,6 +545,7 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
                 codec: CookieCodec::new(&self.key, &self.fallback_keys, self.content_security),
                 name: self.cookie_name,
                 max_age,
+                verified_cache: self.cookie_verified_cache,
             },
             state_ttl,
             ttl_extension_policy,

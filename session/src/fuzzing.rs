@@ -10,6 +10,7 @@ use crate::{
     config::{CookieConfiguration, CookieContentSecurity},
     cookie_codec::CookieCodec,
     middleware::read_session_cookie,
+    verified_cookies::VerifiedCookies,
 };
 
 fn security(signed: bool) -> CookieContentSecurity {
@@ -34,6 +35,9 @@ pub fn open_cookie_value(key: &Key, name: &str, value: &str, signed: bool) -> Op
 
 /// Runs the middleware's `Cookie` header parsing and verification on raw header bytes and
 /// returns the session key it accepts, if any.
+///
+/// # Panics
+/// If reading the same header again, through the memo of verified values, gives another key.
 pub fn session_key_from_cookie_header(
     key: &Key,
     header_bytes: &[u8],
@@ -47,8 +51,14 @@ pub fn session_key_from_cookie_header(
         max_age: None,
         codec: CookieCodec::new(key, &[], security(signed)),
         attributes: String::new(),
+        verified_cache: 0,
     };
-    read_session_cookie(&headers, &config).key.map(String::from)
+    let mut verified = VerifiedCookies::new(4);
+    let first = read_session_cookie(&headers, &config, &mut verified).key;
+    // A second read goes through the memo of verified values, and must agree.
+    let again = read_session_cookie(&headers, &config, &mut verified).key;
+    assert_eq!(again, first, "the verified-cookie memo changed the outcome");
+    first.map(String::from)
 }
 
 /// Decodes a Redis session hash given as raw field/value pairs, as `RedisSessionStore::load`

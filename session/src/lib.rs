@@ -115,6 +115,7 @@ mod session_ext;
 pub mod storage;
 #[cfg(feature = "test-helpers")]
 pub mod test_helpers;
+mod verified_cookies;
 
 /// The security promises this crate keeps, each with the tests that check it.
 #[doc = include_str!("../SECURITY.md")]

@@ -1,6 +1,7 @@
 //! [`SessionMiddleware`]: loads the session before the handler, saves it after.
 
 use std::{
+    cell::RefCell,
     future::{Future, Ready, ready},
     pin::Pin,
     rc::Rc,
@@ -20,6 +21,7 @@ use crate::{
     config::{Configuration, CookieConfiguration, SessionMiddlewareBuilder, TtlExtensionPolicy},
     lifetime,
     storage::{LoadError, SessionChanges, SessionKey, SessionState, SessionStore, UpdateError},
+    verified_cookies::{VerifiedCookie, VerifiedCookies},
 };
 
 /// The largest `name=value` we send: browsers drop bigger cookies silently.
@@ -114,6 +116,9 @@ where
         let engine = Rc::new(Engine {
             store: Arc::clone(&self.store),
             configuration: Arc::clone(&self.configuration),
+            verified_cookies: RefCell::new(VerifiedCookies::new(
+                self.configuration.cookie.verified_cache,
+            )),
         });
         let lazy_loader = self
             .configuration
@@ -140,6 +145,8 @@ pub struct InnerSessionMiddleware<S, Store: SessionStore> {
 struct Engine<Store> {
     store: Arc<Store>,
     configuration: Arc<Configuration>,
+    /// Cookie values this worker verified or sealed lately.
+    verified_cookies: RefCell<VerifiedCookies>,
 }
 
 /// Present in a request's extensions when the middleware loads lazily: how extractors load.
@@ -197,7 +204,11 @@ impl<Store: SessionStore + 'static> Engine<Store> {
         &self,
         req: &HttpRequest,
     ) -> Result<(LoadRecord, Option<SessionState>), actix_web::Error> {
-        let cookie = read_session_cookie(req.headers(), &self.configuration.cookie);
+        let cookie = read_session_cookie(
+            req.headers(),
+            &self.configuration.cookie,
+            &mut self.verified_cookies.borrow_mut(),
+        );
         let loaded = load(self.store.as_ref(), &self.configuration, cookie.key).await?;
         let record = LoadRecord {
             key: loaded.key,
@@ -251,7 +262,41 @@ impl<Store: SessionStore + 'static> Engine<Store> {
         };
         let cookie_present = record.cookie_present;
         let outcome = persist(self.store.as_ref(), configuration, record, status, changes).await?;
-        apply_outcome(res, configuration, outcome, cookie_present)
+        self.apply_outcome(res, outcome, cookie_present)
+    }
+
+    /// Sets the session cookie, or its removal, on the response, and `Vary: Cookie` when the
+    /// response depends on the cookie.
+    fn apply_outcome<B>(
+        &self,
+        res: &mut ServiceResponse<B>,
+        outcome: CookieOutcome,
+        cookie_present: bool,
+    ) -> Result<(), actix_web::Error> {
+        let config = &self.configuration.cookie;
+        let set_cookie = match outcome {
+            CookieOutcome::Nothing => None,
+            CookieOutcome::Set(key, ttl) => {
+                let sealed = config.codec.seal(&config.name, key.as_ref());
+                let header = session_cookie(config, &sealed, ttl)?;
+                // The client sends this value next: it need not be verified again.
+                let verified = VerifiedCookie {
+                    key,
+                    needs_reissue: false,
+                };
+                self.verified_cookies.borrow_mut().insert(sealed, verified);
+                Some(header)
+            }
+            CookieOutcome::Remove => Some(removal_cookie(config)?),
+        };
+        let headers = res.headers_mut();
+        if let Some(value) = set_cookie {
+            headers.append(header::SET_COOKIE, value);
+        }
+        if cookie_present || headers.contains_key(header::SET_COOKIE) {
+            add_vary_cookie(headers);
+        }
+        Ok(())
     }
 }
 
@@ -315,6 +360,7 @@ pub(crate) struct SessionCookie {
 pub(crate) fn read_session_cookie(
     headers: &header::HeaderMap,
     config: &CookieConfiguration,
+    verified_cookies: &mut VerifiedCookies,
 ) -> SessionCookie {
     let mut found = SessionCookie {
         key: None,
@@ -333,11 +379,22 @@ pub(crate) fn read_session_cookie(
         let Ok(value) = std::str::from_utf8(value) else {
             continue;
         };
-        let Some(opened) = config.codec.open(&config.name, value.trim_matches('"')) else {
+        let value = value.trim_matches('"');
+        if let Some(known) = verified_cookies.get(value) {
+            found.key = Some(known.key);
+            found.needs_reissue = known.needs_reissue;
+            break;
+        }
+        let Some(opened) = config.codec.open(&config.name, value) else {
             continue;
         };
         match SessionKey::try_from(opened.value) {
             Ok(key) => {
+                let verified = VerifiedCookie {
+                    key: key.clone(),
+                    needs_reissue: opened.needs_reissue,
+                };
+                verified_cookies.insert(value, verified);
                 found.key = Some(key);
                 found.needs_reissue = opened.needs_reissue;
                 break;
@@ -529,28 +586,6 @@ async fn persist<Store: SessionStore>(
     }
 }
 
-fn apply_outcome<B>(
-    res: &mut ServiceResponse<B>,
-    configuration: &Configuration,
-    outcome: CookieOutcome,
-    cookie_present: bool,
-) -> Result<(), actix_web::Error> {
-    let config = &configuration.cookie;
-    let set_cookie = match outcome {
-        CookieOutcome::Nothing => None,
-        CookieOutcome::Set(key, ttl) => Some(session_cookie(config, &key, ttl)?),
-        CookieOutcome::Remove => Some(removal_cookie(config)?),
-    };
-    let headers = res.headers_mut();
-    if let Some(value) = set_cookie {
-        headers.append(header::SET_COOKIE, value);
-    }
-    if cookie_present || headers.contains_key(header::SET_COOKIE) {
-        add_vary_cookie(headers);
-    }
-    Ok(())
-}
-
 /// Adds `Cookie` to `Vary` unless it is there already: the response depends on the cookie.
 fn add_vary_cookie(headers: &mut header::HeaderMap) {
     let already = headers
@@ -563,19 +598,18 @@ fn add_vary_cookie(headers: &mut header::HeaderMap) {
     }
 }
 
-/// Renders the session cookie: `name=value` (the codec's output is wire-ready), the
+/// Renders the session cookie: `name=value` (`sealed` is the codec's wire-ready output), the
 /// attributes fixed at build time, and `Max-Age` for persistent sessions.
 fn session_cookie(
     config: &CookieConfiguration,
-    key: &SessionKey,
+    sealed: &str,
     ttl: Duration,
 ) -> Result<HeaderValue, actix_web::Error> {
-    let sealed = config.codec.seal(&config.name, key.as_ref());
     let mut rendered =
         String::with_capacity(config.name.len() + sealed.len() + config.attributes.len() + 24);
     rendered.push_str(&config.name);
     rendered.push('=');
-    rendered.push_str(&sealed);
+    rendered.push_str(sealed);
     let pair_len = rendered.len();
     if pair_len > MAX_COOKIE_PAIR_LEN {
         tracing::error!(

@@ -105,6 +105,7 @@
 //! | `cookie.path` | `SESSION_COOKIE__PATH` | `"/"` | starts with `/` |
 //! | `cookie.domain` | `SESSION_COOKIE__DOMAIN` | none (this host only) | a domain |
 //! | `cookie.content_security` | `SESSION_COOKIE__CONTENT_SECURITY` | `"private"` | `"private"` (encrypted), `"signed"` (readable by the client) |
+//! | `cookie.verified_cache` | `SESSION_COOKIE__VERIFIED_CACHE` | `1024` | verified cookie values remembered per worker (a repeated cookie skips the MAC check and decryption); `0` turns it off |
 //! | `lifecycle.kind` | `SESSION_LIFECYCLE__KIND` | `"browser"` | `"browser"` (no `Max-Age`), `"persistent"` (`Max-Age = ttl`) |
 //! | `lifecycle.ttl` | `SESSION_LIFECYCLE__TTL` | `"1d"` | a [humantime](https://docs.rs/humantime) duration (`"30m"`, `"12h"`, `"7d"`) or seconds, at most 400 days |
 //! | `lifecycle.extend` | `SESSION_LIFECYCLE__EXTEND` | `"on-state-changes"` | `"on-state-changes"`, `"on-every-request"` |
@@ -392,6 +393,7 @@ impl SessionConfig {
             .cookie_path(cookie.path.clone())
             .cookie_domain(cookie.domain.clone())
             .cookie_content_security(cookie.content_security.into())
+            .cookie_verified_cache(cookie.verified_cache)
             .session_lifecycle(lifecycle)
             .lazy_loading(self.lazy_loading)
             .try_build()

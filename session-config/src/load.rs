@@ -39,6 +39,7 @@ pub(crate) const SECTIONS: &[(&str, &[&str])] = &[
             "path",
             "domain",
             "content_security",
+            "verified_cache",
         ],
     ),
     ("lifecycle", &["kind", "ttl", "extend", "absolute_ttl"]),
@@ -152,6 +153,7 @@ impl Extractor<'_> {
             domain: self.field("cookie.domain", defaults.cookie.domain),
             content_security: self
                 .field("cookie.content_security", defaults.cookie.content_security),
+            verified_cache: self.field("cookie.verified_cache", defaults.cookie.verified_cache),
         };
         let lifecycle = LifecycleConfig {
             kind: self.field("lifecycle.kind", defaults.lifecycle.kind),

@@ -103,6 +103,10 @@ pub struct CookieConfig {
     pub domain: Option<String>,
     /// How the value is protected (`cookie.content_security`, default `"private"`).
     pub content_security: ContentSecurityConfig,
+    /// How many verified cookie values each worker remembers, so that a repeated cookie skips
+    /// the MAC check and decryption (`cookie.verified_cache`, default `1024`; `0` turns it
+    /// off). See `SessionMiddlewareBuilder::cookie_verified_cache`.
+    pub verified_cache: usize,
 }
 
 impl Default for CookieConfig {
@@ -116,6 +120,7 @@ impl Default for CookieConfig {
             path: "/".to_owned(),
             domain: None,
             content_security: ContentSecurityConfig::Private,
+            verified_cache: session::config::DEFAULT_VERIFIED_COOKIE_CACHE,
         }
     }
 }

@@ -44,6 +44,7 @@ fn example_lists_every_key() {
         ("cookie", "path"),
         ("cookie", "domain"),
         ("cookie", "content_security"),
+        ("cookie", "verified_cache"),
         ("lifecycle", "kind"),
         ("lifecycle", "ttl"),
         ("lifecycle", "extend"),

@@ -64,6 +64,10 @@ fn defaults_match_the_runtime() {
         config.cookie.content_security,
         ContentSecurityConfig::Private
     );
+    assert_eq!(
+        config.cookie.verified_cache,
+        session::config::DEFAULT_VERIFIED_COOKIE_CACHE
+    );
     assert_eq!(config.lifecycle.kind, LifecycleKind::Browser);
     assert_eq!(config.lifecycle.ttl, Duration::from_secs(86_400));
     assert_eq!(config.lifecycle.extend, TtlExtension::OnStateChanges);
@@ -91,6 +95,7 @@ fn file_only() {
                 same_site = "strict"
                 http_only = false
                 content_security = "signed"
+                verified_cache = 0
 
                 [lifecycle]
                 kind = "persistent"
@@ -121,6 +126,7 @@ fn file_only() {
             config.cookie.content_security,
             ContentSecurityConfig::Signed
         );
+        assert_eq!(config.cookie.verified_cache, 0);
         assert_eq!(config.lifecycle.kind, LifecycleKind::Persistent);
         assert_eq!(config.lifecycle.ttl, Duration::from_secs(1800));
         assert_eq!(config.lifecycle.extend, TtlExtension::OnEveryRequest);
@@ -163,7 +169,9 @@ fn env_overrides_file_with_nested_keys() {
         jail.set_env("SESSION_REDIS__CLUSTER", "[]");
         jail.set_env("SESSION_ALLOW_EPHEMERAL_KEY", "false");
         jail.set_env("SESSION_REDIS__KEY_PREFIX", "\"123\"");
+        jail.set_env("SESSION_COOKIE__VERIFIED_CACHE", "64");
         let config = load_ok()?;
+        assert_eq!(config.cookie.verified_cache, 64);
         assert_eq!(
             config.redis.key_prefix, "123",
             "a quoted number is a string"
@@ -277,6 +285,26 @@ fn a_bad_env_value_names_the_variable() {
         check(text.contains("SESSION_LIFECYCLE__TTL"), &text)?;
         check(text.contains("7 parsecs"), &text)?;
         check(text.starts_with("lifecycle.ttl"), &text)?;
+        Ok(())
+    });
+}
+
+#[test]
+fn a_negative_verified_cache_names_the_variable_and_value() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.set_env("SESSION_COOKIE__VERIFIED_CACHE", "-5");
+        let error = load_err()?;
+        assert_eq!(error.problems().len(), 1, "{error}");
+        let problem = &error.problems()[0];
+        assert_eq!(problem.key(), "cookie.verified_cache");
+        assert_eq!(problem.value(), Some("-5"));
+        assert_eq!(
+            problem.source(),
+            Some(&ValueSource::Env {
+                var: "SESSION_COOKIE__VERIFIED_CACHE".to_owned()
+            })
+        );
         Ok(())
     });
 }

@@ -267,46 +267,43 @@ fn from_figment_accepts_a_partial_custom_figment() {
 
 #[test]
 fn a_bad_env_value_names_the_variable() {
-    Jail::expect_with(|jail| {
-        jail.clear_env();
-        jail.set_env("SESSION_LIFECYCLE__TTL", "7 parsecs");
-        let error = load_err()?;
-        assert_eq!(error.problems().len(), 1, "{error}");
-        let problem = &error.problems()[0];
-        assert_eq!(problem.key(), "lifecycle.ttl");
-        assert_eq!(problem.value(), Some("\"7 parsecs\""));
-        assert_eq!(
-            problem.source(),
-            Some(&ValueSource::Env {
-                var: "SESSION_LIFECYCLE__TTL".to_owned()
-            })
-        );
-        let text = error.to_string();
-        check(text.contains("SESSION_LIFECYCLE__TTL"), &text)?;
-        check(text.contains("7 parsecs"), &text)?;
-        check(text.starts_with("lifecycle.ttl"), &text)?;
-        Ok(())
-    });
-}
-
-#[test]
-fn a_negative_verified_cache_names_the_variable_and_value() {
-    Jail::expect_with(|jail| {
-        jail.clear_env();
-        jail.set_env("SESSION_COOKIE__VERIFIED_CACHE", "-5");
-        let error = load_err()?;
-        assert_eq!(error.problems().len(), 1, "{error}");
-        let problem = &error.problems()[0];
-        assert_eq!(problem.key(), "cookie.verified_cache");
-        assert_eq!(problem.value(), Some("-5"));
-        assert_eq!(
-            problem.source(),
-            Some(&ValueSource::Env {
-                var: "SESSION_COOKIE__VERIFIED_CACHE".to_owned()
-            })
-        );
-        Ok(())
-    });
+    // (variable, value, key, the value as the error shows it)
+    let cases = [
+        (
+            "SESSION_LIFECYCLE__TTL",
+            "7 parsecs",
+            "lifecycle.ttl",
+            "\"7 parsecs\"",
+        ),
+        (
+            "SESSION_COOKIE__VERIFIED_CACHE",
+            "-5",
+            "cookie.verified_cache",
+            "-5",
+        ),
+    ];
+    for (var, value, key, shown) in cases {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.set_env(var, value);
+            let error = load_err()?;
+            assert_eq!(error.problems().len(), 1, "{error}");
+            let problem = &error.problems()[0];
+            assert_eq!(problem.key(), key);
+            assert_eq!(problem.value(), Some(shown));
+            assert_eq!(
+                problem.source(),
+                Some(&ValueSource::Env {
+                    var: var.to_owned()
+                })
+            );
+            let text = error.to_string();
+            check(text.contains(var), &text)?;
+            check(text.contains(value), &text)?;
+            check(text.starts_with(key), &text)?;
+            Ok(())
+        });
+    }
 }
 
 #[test]

@@ -1,6 +1,10 @@
 //! Promises of SECURITY.md that go beyond actix-session: key rotation, absolute and idle
 //! timeouts on every store, cookies bound to their name, cookie-prefix rules, `Partitioned`.
 
+#[path = "support/counter.rs"]
+mod counter;
+use counter::{counter_app as app, read, write};
+
 #[path = "support/http_helpers.rs"]
 mod http_helpers;
 use http_helpers::{call, cookie_named};
@@ -23,29 +27,6 @@ use session::{
     config::{BrowserSession, CookieContentSecurity, PersistentSession, TtlExtensionPolicy},
     storage::{CookieSessionStore, MemorySessionStore, SessionStore},
 };
-
-async fn write(session: Session) -> actix_web::Result<HttpResponse> {
-    let n = session.get::<u32>("n")?.unwrap_or(0) + 1;
-    session.insert("n", n)?;
-    Ok(HttpResponse::Ok().body(n.to_string()))
-}
-
-async fn read(session: Session) -> actix_web::Result<HttpResponse> {
-    let n = session.get::<u32>("n")?.unwrap_or(0);
-    Ok(HttpResponse::Ok().body(n.to_string()))
-}
-
-macro_rules! app {
-    ($middleware:expr) => {
-        http::init_service(
-            App::new()
-                .wrap($middleware)
-                .route("/write", web::post().to(write))
-                .route("/read", web::get().to(read)),
-        )
-        .await
-    };
-}
 
 #[actix_web::test]
 async fn rotated_keys_accept_old_cookies_and_reissue_them_under_the_current_key() {

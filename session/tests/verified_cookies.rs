@@ -4,12 +4,16 @@
 //! expire, a logged-out server-side session stays logged out, a value under a fallback key is
 //! still re-issued, and everything works the same with the memo off.
 
+#[path = "support/counter.rs"]
+mod counter;
+use counter::counter_app;
+
 #[path = "support/http_helpers.rs"]
 mod http_helpers;
 use http_helpers::call;
 
 use actix_web::{
-    App, HttpResponse,
+    HttpResponse,
     cookie::{
         Cookie, Key,
         time::{Duration, OffsetDateTime},
@@ -27,17 +31,6 @@ const BOTH: [CookieContentSecurity; 2] = [
     CookieContentSecurity::Signed,
 ];
 
-async fn write(session: Session) -> actix_web::Result<HttpResponse> {
-    let n = session.get::<u32>("n")?.unwrap_or(0) + 1;
-    session.insert("n", n)?;
-    Ok(HttpResponse::Ok().body(n.to_string()))
-}
-
-async fn read(session: Session) -> actix_web::Result<HttpResponse> {
-    let n = session.get::<u32>("n")?.unwrap_or(0);
-    Ok(HttpResponse::Ok().body(n.to_string()))
-}
-
 async fn logout(session: Session) -> HttpResponse {
     session.purge();
     HttpResponse::Ok().finish()
@@ -45,14 +38,7 @@ async fn logout(session: Session) -> HttpResponse {
 
 macro_rules! app {
     ($middleware:expr) => {
-        http::init_service(
-            App::new()
-                .wrap($middleware)
-                .route("/write", web::post().to(write))
-                .route("/read", web::get().to(read))
-                .route("/logout", web::post().to(logout)),
-        )
-        .await
+        counter_app!($middleware, "/logout" => web::post().to(logout))
     };
 }
 

@@ -292,17 +292,7 @@ impl SessionStore for MemorySessionStore {
             created_at: now,
             expires_at: now + *ttl,
         };
-        for _ in 0..KEY_ATTEMPTS {
-            let key = generate_session_key();
-            if let Entry::Vacant(slot) = self.shard(key.as_ref()).entry(key.as_ref().to_owned()) {
-                slot.insert(record);
-                return Ok(key);
-            }
-            tracing::warn!("session key collision in the memory store; generating another key");
-        }
-        Err(SaveError::Other(
-            "could not find a free session key after several attempts".into(),
-        ))
+        self.insert_under_new_key(record, generate_session_key)
     }
 
     async fn update(
@@ -367,5 +357,83 @@ impl MemorySessionStore {
             .get(key.as_ref())
             .filter(|record| record.is_live(now))
             .map(|record| record.created_at)
+    }
+
+    /// Stores `record` under the first key from `next_key` that no session uses: a key that
+    /// is taken is never overwritten or merged, and after `KEY_ATTEMPTS` taken keys the save
+    /// fails.
+    fn insert_under_new_key(
+        &self,
+        record: Record,
+        mut next_key: impl FnMut() -> SessionKey,
+    ) -> Result<SessionKey, SaveError> {
+        for _ in 0..KEY_ATTEMPTS {
+            let key = next_key();
+            if let Entry::Vacant(slot) = self.shard(key.as_ref()).entry(key.as_ref().to_owned()) {
+                slot.insert(record);
+                return Ok(key);
+            }
+            tracing::warn!("session key collision in the memory store; generating another key");
+        }
+        Err(SaveError::Other(
+            "could not find a free session key after several attempts".into(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn record(user: &str, now: OffsetDateTime) -> Record {
+        let mut state = SessionState::new();
+        state.insert("user".into(), json!(user));
+        Record {
+            state,
+            created_at: now,
+            expires_at: now + Duration::hours(1),
+        }
+    }
+
+    fn key(text: &str) -> SessionKey {
+        SessionKey::try_from(text.to_owned()).unwrap()
+    }
+
+    #[actix_rt::test]
+    async fn a_colliding_key_is_retried_and_never_overwrites_the_session_holding_it() {
+        let store = MemorySessionStore::new();
+        let now = store.inner.clock.now();
+        let first = store
+            .insert_under_new_key(record("first", now), || key("taken"))
+            .unwrap();
+        let mut keys = ["taken", "taken", "free"].into_iter();
+        let second = store
+            .insert_under_new_key(record("second", now), || key(keys.next().unwrap()))
+            .unwrap();
+        assert_eq!(second.as_ref(), "free");
+        let user = |state: Option<SessionState>| state.unwrap()["user"].clone();
+        assert_eq!(user(store.load(&first).await.unwrap()), json!("first"));
+        assert_eq!(user(store.load(&second).await.unwrap()), json!("second"));
+    }
+
+    #[actix_rt::test]
+    async fn a_save_that_finds_no_free_key_fails_and_changes_nothing() {
+        let store = MemorySessionStore::new();
+        let now = store.inner.clock.now();
+        let taken = store
+            .insert_under_new_key(record("first", now), || key("taken"))
+            .unwrap();
+        let mut attempts = 0;
+        let result = store.insert_under_new_key(record("second", now), || {
+            attempts += 1;
+            key("taken")
+        });
+        assert!(matches!(result, Err(SaveError::Other(_))));
+        assert_eq!(attempts, KEY_ATTEMPTS);
+        assert_eq!(store.len(), 1);
+        let state = store.load(&taken).await.unwrap().unwrap();
+        assert_eq!(state["user"], json!("first"));
     }
 }

@@ -4,16 +4,16 @@
 //! Opening a cookie is a pure function of its value and the middleware's keys, which never
 //! change for a middleware: a value that verified once verifies again, to the same session
 //! key. So a value is remembered only after it verified (or after we sealed it ourselves), and
-//! a hit needs the exact same value: it is found by a keyed hash ([`RandomState`], whose keys
-//! are random per map) and then compared in constant time with the remembered value. The
+//! a hit needs the exact same value: it is found by a hash seeded at random per worker and then
+//! compared in constant time with the remembered value. The hash only spreads values over the
+//! map (one entry per hash value; a collision between two remembered values only evicts one),
+//! so it is a fast word-wise mix, not a cryptographic one: equality is always decided by the
+//! full comparison. The
 //! memo holds at most `capacity` values, forgetting the least recently used half when full,
 //! and lives in one worker (no lock). Everything else is unchanged: the store still loads the
 //! state on every request, and checks its expiry.
 
-use std::{
-    collections::HashMap,
-    hash::{BuildHasher, RandomState},
-};
+use std::collections::HashMap;
 
 use crate::storage::SessionKey;
 
@@ -35,7 +35,8 @@ struct Remembered {
 /// `older` before. A value found in `older` moves back to `recent`.
 pub(crate) struct VerifiedCookies {
     capacity: usize,
-    hasher: RandomState,
+    /// Random per memo, so that which values share a slot cannot be predicted.
+    seed: u64,
     recent: HashMap<u64, Remembered>,
     older: HashMap<u64, Remembered>,
 }
@@ -45,7 +46,7 @@ impl VerifiedCookies {
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
             capacity,
-            hasher: RandomState::new(),
+            seed: rand::random(),
             recent: HashMap::new(),
             older: HashMap::new(),
         }
@@ -56,7 +57,7 @@ impl VerifiedCookies {
         if self.capacity == 0 {
             return None;
         }
-        let hash = self.hasher.hash_one(value);
+        let hash = self.hash(value);
         if let Some(found) = self.recent.get(&hash) {
             return same_value(&found.value, value).then(|| found.verified.clone());
         }
@@ -79,7 +80,7 @@ impl VerifiedCookies {
         if self.capacity == 0 {
             return;
         }
-        let hash = self.hasher.hash_one(value.as_ref());
+        let hash = self.hash(value.as_ref());
         self.remember_hashed(
             hash,
             Remembered {
@@ -87,6 +88,22 @@ impl VerifiedCookies {
                 verified,
             },
         );
+    }
+
+    /// Mixes `value` eight bytes at a time into a seeded 64-bit hash.
+    fn hash(&self, value: &str) -> u64 {
+        const MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
+        let bytes = value.as_bytes();
+        let mix = |hash: u64, word: u64| {
+            let mixed = (hash ^ word).wrapping_mul(MULTIPLIER);
+            mixed ^ (mixed >> 29)
+        };
+        let length = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        let words = bytes.chunks_exact(8);
+        let mut tail = [0; 8];
+        tail[..words.remainder().len()].copy_from_slice(words.remainder());
+        let hash = words.fold(mix(self.seed, length), |hash, chunk| mix(hash, word(chunk)));
+        mix(hash, u64::from_le_bytes(tail))
     }
 
     fn remember_hashed(&mut self, hash: u64, remembered: Remembered) {

@@ -424,9 +424,9 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
     /// [`DEFAULT_VERIFIED_COOKIE_CACHE`], 1024; `0` turns it off).
     ///
     /// Only a value that verified, or that the middleware sealed itself, is remembered, and
-    /// only the exact same value is accepted from memory, found by a keyed hash and compared
-    /// in constant time. The store still loads the state (and checks its expiry) on every
-    /// request. Each entry costs the size of the cookie value plus the session key (for the
+    /// only the exact same value is accepted from memory: found by a randomly seeded hash,
+    /// compared in constant time. The store still loads the state (and checks its expiry) on
+    /// every request. Each entry costs the size of the cookie value plus the session key (for the
     /// cookie store, the state): up to about 8 KiB, typically a few hundred bytes, so the
     /// default costs each worker at most about 8 MiB and usually well under 1 MiB.
     pub fn cookie_verified_cache(mut self, capacity: usize) -> Self {

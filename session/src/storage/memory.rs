@@ -383,11 +383,12 @@ impl MemorySessionStore {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
 
-    fn record(user: &str, now: OffsetDateTime) -> Record {
+    fn record(user: &str) -> Record {
+        let now = OffsetDateTime::now_utc();
         let mut state = SessionState::new();
         state.insert("user".into(), json!(user));
         Record {
@@ -401,39 +402,41 @@ mod tests {
         SessionKey::try_from(text.to_owned()).unwrap()
     }
 
+    /// A store whose one session, of user "first", lives under the key "taken".
+    fn store_with_a_taken_key() -> MemorySessionStore {
+        let store = MemorySessionStore::new();
+        let first = store.insert_under_new_key(record("first"), || key("taken"));
+        assert_eq!(first.unwrap().as_ref(), "taken");
+        store
+    }
+
+    async fn user_of(store: &MemorySessionStore, key: &SessionKey) -> Value {
+        store.load(key).await.unwrap().unwrap()["user"].clone()
+    }
+
     #[actix_rt::test]
     async fn a_colliding_key_is_retried_and_never_overwrites_the_session_holding_it() {
-        let store = MemorySessionStore::new();
-        let now = store.inner.clock.now();
-        let first = store
-            .insert_under_new_key(record("first", now), || key("taken"))
-            .unwrap();
+        let store = store_with_a_taken_key();
         let mut keys = ["taken", "taken", "free"].into_iter();
         let second = store
-            .insert_under_new_key(record("second", now), || key(keys.next().unwrap()))
+            .insert_under_new_key(record("second"), || key(keys.next().unwrap()))
             .unwrap();
         assert_eq!(second.as_ref(), "free");
-        let user = |state: Option<SessionState>| state.unwrap()["user"].clone();
-        assert_eq!(user(store.load(&first).await.unwrap()), json!("first"));
-        assert_eq!(user(store.load(&second).await.unwrap()), json!("second"));
+        assert_eq!(user_of(&store, &key("taken")).await, json!("first"));
+        assert_eq!(user_of(&store, &second).await, json!("second"));
     }
 
     #[actix_rt::test]
     async fn a_save_that_finds_no_free_key_fails_and_changes_nothing() {
-        let store = MemorySessionStore::new();
-        let now = store.inner.clock.now();
-        let taken = store
-            .insert_under_new_key(record("first", now), || key("taken"))
-            .unwrap();
+        let store = store_with_a_taken_key();
         let mut attempts = 0;
-        let result = store.insert_under_new_key(record("second", now), || {
+        let result = store.insert_under_new_key(record("second"), || {
             attempts += 1;
             key("taken")
         });
         assert!(matches!(result, Err(SaveError::Other(_))));
         assert_eq!(attempts, KEY_ATTEMPTS);
         assert_eq!(store.len(), 1);
-        let state = store.load(&taken).await.unwrap().unwrap();
-        assert_eq!(state["user"], json!("first"));
+        assert_eq!(user_of(&store, &key("taken")).await, json!("first"));
     }
 }

@@ -51,9 +51,9 @@ pub fn session_key_from_cookie_header(
         max_age: None,
         codec: CookieCodec::new(key, &[], security(signed)),
         attributes: String::new(),
-        verified_cache: 0,
+        verified_cache: 4,
     };
-    let mut verified = VerifiedCookies::new(4);
+    let mut verified = VerifiedCookies::new(config.verified_cache);
     let first = read_session_cookie(&headers, &config, &mut verified).key;
     // A second read goes through the memo of verified values, and must agree.
     let again = read_session_cookie(&headers, &config, &mut verified).key;

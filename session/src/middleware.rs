@@ -279,12 +279,9 @@ impl<Store: SessionStore + 'static> Engine<Store> {
             CookieOutcome::Set(key, ttl) => {
                 let sealed = config.codec.seal(&config.name, key.as_ref());
                 let header = session_cookie(config, &sealed, ttl)?;
-                // The client sends this value next: it need not be verified again.
-                let verified = VerifiedCookie {
-                    key,
-                    needs_reissue: false,
-                };
-                self.verified_cookies.borrow_mut().insert(sealed, verified);
+                self.verified_cookies
+                    .borrow_mut()
+                    .remember_sealed(sealed, key);
                 Some(header)
             }
             CookieOutcome::Remove => Some(removal_cookie(config)?),
@@ -379,27 +376,11 @@ pub(crate) fn read_session_cookie(
         let Ok(value) = std::str::from_utf8(value) else {
             continue;
         };
-        let value = value.trim_matches('"');
-        if let Some(known) = verified_cookies.get(value) {
-            found.key = Some(known.key);
-            found.needs_reissue = known.needs_reissue;
+        let opened = verified_cookies.open(&config.codec, &config.name, value.trim_matches('"'));
+        if let Some(VerifiedCookie { key, needs_reissue }) = opened {
+            found.key = Some(key);
+            found.needs_reissue = needs_reissue;
             break;
-        }
-        let Some(opened) = config.codec.open(&config.name, value) else {
-            continue;
-        };
-        match SessionKey::try_from(opened.value) {
-            Ok(key) => {
-                let verified = VerifiedCookie {
-                    key: key.clone(),
-                    needs_reissue: opened.needs_reissue,
-                };
-                verified_cookies.insert(value, verified);
-                found.key = Some(key);
-                found.needs_reissue = opened.needs_reissue;
-                break;
-            }
-            Err(err) => tracing::warn!(error = %err, "ignoring an invalid session key"),
         }
     }
     if found.present && found.key.is_none() {

@@ -3,19 +3,21 @@
 //!
 //! Opening a cookie is a pure function of its value and the middleware's keys, which never
 //! change for a middleware: a value that verified once verifies again, to the same session
-//! key. So a value is remembered only after it verified (or after we sealed it ourselves), and
-//! a hit needs the exact same value: it is found by a hash seeded at random per worker and then
+//! key. [`VerifiedCookies::open`] is therefore the one way the middleware opens a cookie: it
+//! answers from memory for a value that verified lately (or that the middleware sealed itself,
+//! [`VerifiedCookies::remember_sealed`]), and asks the codec otherwise.
+//!
+//! A hit needs the exact same value: it is found by a hash seeded at random per worker, then
 //! compared in constant time with the remembered value. The hash only spreads values over the
 //! map (one entry per hash value; a collision between two remembered values only evicts one),
 //! so it is a fast word-wise mix, not a cryptographic one: equality is always decided by the
-//! full comparison. The
-//! memo holds at most `capacity` values, forgetting the least recently used half when full,
-//! and lives in one worker (no lock). Everything else is unchanged: the store still loads the
-//! state on every request, and checks its expiry.
+//! full comparison. The memo holds at most `capacity` values, forgetting the least recently
+//! used half when full, and lives in one worker (no lock). Everything else is unchanged: the
+//! store still loads the state on every request, and checks its expiry.
 
 use std::collections::HashMap;
 
-use crate::storage::SessionKey;
+use crate::{cookie_codec::CookieCodec, storage::SessionKey};
 
 /// What a verified cookie value stands for.
 #[derive(Clone)]
@@ -52,8 +54,42 @@ impl VerifiedCookies {
         }
     }
 
+    /// Opens the value of a cookie named `name` (as sent by the client) as `codec.open` does,
+    /// and turns it into a session key: from memory when the exact value verified lately,
+    /// otherwise through the codec, remembering the value if it verifies.
+    pub(crate) fn open(
+        &mut self,
+        codec: &CookieCodec,
+        name: &str,
+        value: &str,
+    ) -> Option<VerifiedCookie> {
+        if let Some(known) = self.get(value) {
+            return Some(known);
+        }
+        let opened = codec.open(name, value)?;
+        let key = SessionKey::try_from(opened.value)
+            .inspect_err(|err| tracing::warn!(error = %err, "ignoring an invalid session key"))
+            .ok()?;
+        let verified = VerifiedCookie {
+            key,
+            needs_reissue: opened.needs_reissue,
+        };
+        self.insert(value, verified.clone());
+        Some(verified)
+    }
+
+    /// Remembers a value the middleware sealed for `key` under the current key: the client
+    /// sends it back next, and it need not be verified then.
+    pub(crate) fn remember_sealed(&mut self, sealed: String, key: SessionKey) {
+        let verified = VerifiedCookie {
+            key,
+            needs_reissue: false,
+        };
+        self.insert(sealed, verified);
+    }
+
     /// The session key behind `value`, if `value` verified before.
-    pub(crate) fn get(&mut self, value: &str) -> Option<VerifiedCookie> {
+    fn get(&mut self, value: &str) -> Option<VerifiedCookie> {
         if self.capacity == 0 {
             return None;
         }
@@ -72,11 +108,7 @@ impl VerifiedCookies {
     }
 
     /// Remembers that `value` verified (or was sealed) as `verified`.
-    pub(crate) fn insert(
-        &mut self,
-        value: impl AsRef<str> + Into<Box<str>>,
-        verified: VerifiedCookie,
-    ) {
+    fn insert(&mut self, value: impl AsRef<str> + Into<Box<str>>, verified: VerifiedCookie) {
         if self.capacity == 0 {
             return;
         }

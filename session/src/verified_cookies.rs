@@ -219,6 +219,21 @@ mod tests {
     }
 
     #[test]
+    fn a_hash_match_with_another_value_is_not_a_hit() {
+        let mut memo = VerifiedCookies::new(8);
+        let probe = "probe-value-0123456789";
+        let other = Remembered {
+            value: "other-value-0123456789".into(),
+            verified: verified("k"),
+        };
+        memo.recent.insert(memo.hash(probe), other);
+        assert_eq!(key_of(&mut memo, probe), None, "in the recent half");
+        memo.older = std::mem::take(&mut memo.recent);
+        assert_eq!(key_of(&mut memo, probe), None, "in the older half");
+        assert_eq!(memo.len(), 1, "the remembered value stays");
+    }
+
+    #[test]
     fn capacity_zero_remembers_nothing() {
         let mut memo = VerifiedCookies::new(0);
         memo.insert("v", verified("k"));

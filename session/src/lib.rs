@@ -61,9 +61,11 @@
 //! Secure by default and compatible with actix-session 0.11: cookie `id`; `Secure`,
 //! `HttpOnly`, `SameSite=Lax`, path `/`, no domain; encrypted (`Private`) content; a browser
 //! session whose server-side state expires after one idle day; TTL extended when the state
-//! changes. See [`config`] and [`SessionMiddlewareBuilder`] for key rotation
-//! (`fallback_keys`), absolute timeouts (`absolute_ttl`), `Partitioned` cookies and lazy
-//! loading.
+//! changes; each worker remembers the last 1024 cookie values that verified, so a repeated
+//! cookie skips the MAC check and decryption (the store still loads the session every time).
+//! See [`config`] and [`SessionMiddlewareBuilder`] for key rotation (`fallback_keys`),
+//! absolute timeouts (`absolute_ttl`), `Partitioned` cookies, the verified-cookie memo
+//! (`cookie_verified_cache`) and lazy loading.
 //!
 //! Behaviour you can rely on (each promise and its tests: [`security`]):
 //! - Nothing is stored and no cookie is sent for a session that stays empty.

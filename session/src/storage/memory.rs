@@ -144,7 +144,7 @@ impl MemorySessionStoreBuilder {
         Inner {
             shards,
             hasher: RandomState::new(),
-            last_sweep: AtomicI64::new(unix_millis(self.clock.now())),
+            last_sweep: AtomicI64::new(self.clock.now_ms()),
             sweep_cursor: AtomicUsize::new(0),
             clock: self.clock,
             sweep_interval: self.sweep_interval,
@@ -182,7 +182,7 @@ impl MemorySessionStore {
         let now = self.inner.clock.now();
         self.inner
             .last_sweep
-            .store(unix_millis(now), Ordering::Relaxed);
+            .store(Clock::unix_ms(now), Ordering::Relaxed);
         self.inner
             .shards
             .iter()
@@ -206,7 +206,7 @@ impl MemorySessionStore {
         let spacing = self.inner.sweep_interval.whole_milliseconds()
             / i128::try_from(shards.len()).unwrap_or(1);
         let last = self.inner.last_sweep.load(Ordering::Relaxed);
-        let now_ms = unix_millis(now);
+        let now_ms = Clock::unix_ms(now);
         if i128::from(now_ms - last) >= spacing
             && self
                 .inner
@@ -256,10 +256,6 @@ fn sweep(map: &mut HashMap<String, Record>, now: OffsetDateTime) -> usize {
         map.shrink_to(map.len() * 2);
     }
     before - map.len()
-}
-
-fn unix_millis(time: OffsetDateTime) -> i64 {
-    i64::try_from(time.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
 /// Locks a shard, recovering the map if another thread panicked while holding it: every

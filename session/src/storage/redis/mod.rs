@@ -243,11 +243,6 @@ impl RedisSessionStore {
         (self.inner.keygen)(session_key)
     }
 
-    fn now_ms(&self) -> i64 {
-        let millis = self.inner.clock.now().unix_timestamp_nanos() / 1_000_000;
-        i64::try_from(millis).unwrap_or(i64::MAX)
-    }
-
     /// Runs the `UPDATE` script; `Ok(false)` when the session no longer exists.
     async fn write_existing(
         &self,
@@ -344,7 +339,7 @@ impl SessionStore for RedisSessionStore {
             tracing::debug!("a session with a TTL of zero or less is not stored");
             return Ok(generate_session_key());
         }
-        let args = record::encode_new(&state, self.now_ms())
+        let args = record::encode_new(&state, self.inner.clock.now_ms())
             .map_err(|err| SaveError::Serialization(Box::new(err)))?;
         let args = &args;
         for attempt in 1..=KEY_ATTEMPTS {
@@ -383,7 +378,7 @@ impl SessionStore for RedisSessionStore {
         state: SessionState,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
-        let args = record::encode_replace(&state, self.now_ms())
+        let args = record::encode_replace(&state, self.inner.clock.now_ms())
             .map_err(|err| UpdateError::Serialization(Box::new(err)))?;
         match self.write_existing(&session_key, ttl, args, "update").await {
             Ok(true) => Ok(session_key),
@@ -398,7 +393,7 @@ impl SessionStore for RedisSessionStore {
         changes: SessionChanges,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
-        let args = record::encode_update(&changes, self.now_ms())
+        let args = record::encode_update(&changes, self.inner.clock.now_ms())
             .map_err(|err| UpdateError::Serialization(Box::new(err)))?;
         match self.write_existing(&session_key, ttl, args, "update").await {
             Ok(true) => Ok(session_key),
@@ -415,7 +410,7 @@ impl SessionStore for RedisSessionStore {
         let redis_key = self.redis_key(session_key.as_ref());
         let redis_key = &redis_key;
         let ttl_ms = ttl_millis(ttl);
-        let now_ms = self.now_ms();
+        let now_ms = self.inner.clock.now_ms();
         let touched: i64 = self
             .inner
             .connection

@@ -5,16 +5,18 @@
 mod actor;
 mod builder;
 mod connection;
+mod error;
 mod record;
 mod scripts;
 
-use std::{fmt, sync::Arc, time::Duration as StdDuration};
+use std::{fmt, sync::Arc};
 
 use actix_web::cookie::time::Duration;
 
 pub use self::{
     actor::{RedisActorSessionStore, RedisActorSessionStoreBuilder},
     builder::RedisSessionStoreBuilder,
+    error::RedisStoreError,
 };
 use self::{
     builder::{KeyGen, Target},
@@ -31,44 +33,6 @@ use crate::Clock;
 const KEY_ATTEMPTS: usize = 4;
 /// The longest TTL written to Redis: 100 years, far from the overflow of Redis's clock.
 const MAX_TTL_MS: i64 = 100 * 365 * 24 * 60 * 60 * 1000;
-
-/// Why the Redis store could not be built or could not complete an operation.
-///
-/// Store operations wrap it in [`LoadError::Other`], [`SaveError::Other`], ... (and
-/// [`LoadError::Deserialization`] for [`InvalidRecord`](Self::InvalidRecord)).
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RedisStoreError {
-    /// The connection URL or the cluster configuration is invalid.
-    #[error("invalid Redis configuration")]
-    Config(#[source] redis::RedisError),
-    /// `cluster`/`cluster_builder` was given no node URL.
-    #[error("a Redis Cluster store needs at least one node URL")]
-    NoClusterNodes,
-    /// Redis could not be reached, refused the connection or failed the first `PING`.
-    #[error("could not connect to Redis")]
-    Connect(#[source] redis::RedisError),
-    /// Redis did not answer within the connect and response timeouts.
-    #[error("Redis did not answer the {operation} operation within {after:?}")]
-    Timeout {
-        /// The operation that timed out (`connect`, `load`, `save`, ...).
-        operation: &'static str,
-        /// The time budget that ran out.
-        after: StdDuration,
-    },
-    /// A Redis command failed (after the retries, for transient failures).
-    #[error("a Redis command failed")]
-    Redis(#[source] redis::RedisError),
-    /// Every fresh session key tried was already taken.
-    #[error("could not find a free session key after {attempts} attempts")]
-    KeyCollision {
-        /// How many keys were tried.
-        attempts: usize,
-    },
-    /// A stored record could not be decoded.
-    #[error("undecodable session record: {0}")]
-    InvalidRecord(String),
-}
 
 /// A session store on Redis or Redis Cluster (feature `redis-session`).
 ///

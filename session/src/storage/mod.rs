@@ -8,6 +8,8 @@
 //! | [`MemorySessionStore`] | in this process | no | no | yes |
 //! | `RedisSessionStore` (feature `redis-session`) | Redis / Redis Cluster | yes | yes | yes |
 
+#[cfg(any(feature = "memory-session", feature = "redis-session"))]
+mod collision;
 mod interface;
 mod key_generation;
 mod redact;

@@ -25,12 +25,12 @@ use self::{
 };
 use super::{
     DeleteError, LoadError, SaveError, SessionChanges, SessionKey, SessionState, SessionStore,
-    UpdateError, generate_session_key,
+    UpdateError,
+    collision::{self, KEY_ATTEMPTS},
+    generate_session_key,
 };
 use crate::Clock;
 
-/// How many fresh keys `save` tries before it reports a collision as an error.
-const KEY_ATTEMPTS: usize = 4;
 /// The longest TTL written to Redis: 100 years, far from the overflow of Redis's clock.
 const MAX_TTL_MS: i64 = 100 * 365 * 24 * 60 * 60 * 1000;
 
@@ -306,34 +306,37 @@ impl SessionStore for RedisSessionStore {
         let args = record::encode_new(&state, self.inner.clock.now_ms())
             .map_err(|err| SaveError::Serialization(Box::new(err)))?;
         let args = &args;
-        for attempt in 1..=KEY_ATTEMPTS {
-            let session_key = generate_session_key();
-            let redis_key = self.redis_key(session_key.as_ref());
-            let redis_key = &redis_key;
-            let created: i64 = self
-                .inner
-                .connection
-                .run(self.inner.timeouts, "save", |mut connection| async move {
-                    let mut invocation = CREATE_SCRIPT.key(redis_key);
-                    invocation.arg(ttl_ms);
-                    for arg in args {
-                        invocation.arg(arg.as_slice());
-                    }
-                    invocation.invoke_async(&mut connection).await
-                })
-                .await
-                .map_err(|err| SaveError::Other(other(err)))?;
-            if created == 1 {
-                return Ok(session_key);
-            }
-            tracing::warn!(
-                attempt,
-                "session key collision in Redis; generating another key"
-            );
-        }
-        Err(SaveError::Other(other(RedisStoreError::KeyCollision {
-            attempts: KEY_ATTEMPTS,
-        })))
+        let stored = collision::insert_under_new_key(
+            "redis",
+            KEY_ATTEMPTS,
+            generate_session_key,
+            |session_key| {
+                let redis_key = self.redis_key(session_key.as_ref());
+                async move {
+                    let redis_key = &redis_key;
+                    let created: i64 = self
+                        .inner
+                        .connection
+                        .run(self.inner.timeouts, "save", |mut connection| async move {
+                            let mut invocation = CREATE_SCRIPT.key(redis_key);
+                            invocation.arg(ttl_ms);
+                            for arg in args {
+                                invocation.arg(arg.as_slice());
+                            }
+                            invocation.invoke_async(&mut connection).await
+                        })
+                        .await?;
+                    Ok(created == 1)
+                }
+            },
+        )
+        .await
+        .map_err(|err| SaveError::Other(other(err)))?;
+        stored.ok_or_else(|| {
+            SaveError::Other(other(RedisStoreError::KeyCollision {
+                attempts: KEY_ATTEMPTS,
+            }))
+        })
     }
 
     async fn update(

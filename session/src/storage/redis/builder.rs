@@ -116,8 +116,8 @@ impl RedisSessionStoreBuilder {
         self
     }
 
-    /// The clock that stamps the records' created-at and last-seen times (default: the
-    /// system clock). Expiry itself is Redis's job.
+    /// The clock that stamps the records' last-seen times (default: the system clock).
+    /// Expiry itself is Redis's job.
     pub fn clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self

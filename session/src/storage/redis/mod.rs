@@ -92,14 +92,20 @@ const MAX_TTL_MS: i64 = 100 * 365 * 24 * 60 * 60 * 1000;
 ///
 /// | field | content |
 /// |---|---|
-/// | `__v` | the envelope: `<format version>:<created at>:<last written or refreshed>`, times in Unix milliseconds |
+/// | `__v` | the envelope: `<format version>:<last written or refreshed>`, the time in Unix milliseconds; the format version is `2` |
 /// | `<entry key>` | the entry's value as JSON; keys starting with `_` are stored as `_~<key>` |
 ///
 /// ```text
 /// 127.0.0.1:6379> HGETALL session:Xq3...
-/// 1) "__v"      2) "1:1767225600000:1767225600000"
+/// 1) "__v"      2) "2:1767225600000"
 /// 3) "user_id"  4) "42"
 /// ```
+///
+/// Records in format version 1 (envelope `1:<created at>:<last written or refreshed>`) are
+/// still read, and their next update or refresh rewrites the envelope in version 2. The
+/// session's creation time is not part of the envelope: when an absolute timeout is
+/// configured, the middleware keeps it as an entry of the state, `__session_created_at`
+/// (stored as `_~__session_created_at`).
 ///
 /// A read is one plain `HGETALL` (no script: Lua costs the server several times more than
 /// the read itself). Every write is one Lua script on that single key, so it is atomic and
@@ -283,7 +289,8 @@ impl SessionStore for RedisSessionStore {
             .await;
         let reply = match reply {
             Ok(reply) => reply,
-            // A key of another type (a seed-era string record, something else's data).
+            // A key of another type: a string written by actix-session's Redis store, or
+            // something else's data.
             Err(RedisStoreError::Redis(err)) if err.code() == Some("WRONGTYPE") => {
                 return Err(LoadError::Deserialization(other(
                     RedisStoreError::InvalidRecord("the key does not hold a hash".to_owned()),
@@ -291,10 +298,9 @@ impl SessionStore for RedisSessionStore {
             }
             Err(err) => return Err(LoadError::Other(other(err))),
         };
-        match record::reply_fields(&reply).and_then(record::decode) {
-            Ok(record) => Ok(record.map(|record| record.state)),
-            Err(err) => Err(LoadError::Deserialization(other(err))),
-        }
+        record::reply_fields(&reply)
+            .and_then(record::decode)
+            .map_err(|err| LoadError::Deserialization(other(err)))
     }
 
     async fn save(&self, state: SessionState, ttl: &Duration) -> Result<SessionKey, SaveError> {
@@ -430,7 +436,6 @@ pub(crate) fn decode_record_fields(
             .iter()
             .map(|(field, value)| (field.as_slice(), value.as_slice())),
     )
-    .map(|record| record.map(|record| record.state))
 }
 
 /// The fields a new session hash gets for `state`, as `save` writes them; for the fuzz targets.

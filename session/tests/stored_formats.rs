@@ -319,3 +319,109 @@ mod redis {
         assert_eq!(server.cli(&["EXISTS", &redis_key()]), "0");
     }
 }
+
+#[cfg(feature = "cookie-session")]
+mod cookie {
+    use session::storage::CookieSessionStore;
+
+    use super::*;
+
+    const PAYLOAD: &str = include_str!("fixtures/cookie-v1-payload.json");
+    const COOKIE: &str = include_str!("fixtures/cookie-v1-cookie.txt");
+
+    fn payload() -> SessionKey {
+        let payload = fixture(PAYLOAD);
+        assert!(
+            payload.starts_with("{\"v\":1,\"c\":"),
+            "a version 1 payload"
+        );
+        SessionKey::try_from(payload.to_owned()).expect("a session key")
+    }
+
+    #[actix_web::test]
+    async fn a_version_1_payload_loads_until_its_expiry() {
+        let clock = clock_at(Duration::minutes(2));
+        let store = CookieSessionStore::with_clock(clock.clone());
+        assert_eq!(
+            store.load(&payload()).await.expect("load"),
+            Some(stored_state())
+        );
+
+        // It was written with the absolute timeout's 12 hours left.
+        clock.set(
+            OffsetDateTime::from_unix_timestamp(CREATED_AT).expect("a valid time") + ABSOLUTE_TTL,
+        );
+        assert_eq!(store.load(&payload()).await.expect("load"), None);
+    }
+
+    #[actix_web::test]
+    async fn a_version_1_payload_is_rewritten_in_version_2() {
+        let clock = clock_at(Duration::minutes(2));
+        let store = CookieSessionStore::with_clock(clock.clone());
+        let mut after = stored_state();
+        after.insert("visits".to_owned(), json!(3));
+        let updated = store
+            .update(payload(), after.clone(), &Duration::minutes(30))
+            .await
+            .expect("update");
+        let expires = clock.now().unix_timestamp() + 30 * 60;
+        assert!(
+            updated
+                .as_ref()
+                .starts_with(&format!("{{\"v\":2,\"e\":{expires},\"d\":{{")),
+            "{}",
+            updated.as_ref()
+        );
+        assert_eq!(store.load(&updated).await.expect("load"), Some(after));
+
+        let refreshed = store
+            .refresh(payload(), &stored_state(), &Duration::minutes(30))
+            .await
+            .expect("refresh");
+        assert!(refreshed.as_ref().starts_with("{\"v\":2,"));
+        assert_eq!(
+            store.load(&refreshed).await.expect("load"),
+            Some(stored_state())
+        );
+    }
+
+    /// Through the middleware: the version 1 cookie still opens, and a change is sent back
+    /// in a new cookie that keeps the state and the creation time.
+    #[actix_web::test]
+    async fn a_version_1_cookie_keeps_working_through_the_middleware() {
+        let clock = clock_at(Duration::minutes(2));
+        let app = app(CookieSessionStore::with_clock(clock.clone()), clock.clone()).await;
+
+        let (entries, _) = send(
+            &app,
+            test::TestRequest::get().uri("/entries"),
+            fixture(COOKIE),
+        )
+        .await;
+        assert_eq!(entries, handler_entries());
+
+        let (_, cookie) = send(
+            &app,
+            test::TestRequest::post().uri("/visit"),
+            fixture(COOKIE),
+        )
+        .await;
+        let cookie = cookie.expect("a changed cookie session gets a new cookie");
+        let (entries, _) = send(&app, test::TestRequest::get().uri("/entries"), &cookie).await;
+        let mut expected = handler_entries();
+        expected["visits"] = json!(3);
+        assert_eq!(entries, expected);
+
+        // The creation time came along: the session still ends 12 hours after it was
+        // created, not 12 hours after this change.
+        clock.set(
+            OffsetDateTime::from_unix_timestamp(CREATED_AT).expect("a valid time") + ABSOLUTE_TTL,
+        );
+        let (entries, _) = send(&app, test::TestRequest::get().uri("/entries"), &cookie).await;
+        assert_eq!(
+            entries,
+            json!({}),
+            "past the absolute timeout: a fresh session"
+        );
+    }
+}

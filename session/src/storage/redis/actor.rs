@@ -1,4 +1,5 @@
-//! [`RedisActorSessionStore`]: the seed-era name, kept for source compatibility.
+//! [`RedisActorSessionStore`]: the Redis store under its actix-session 0.6 name, for code
+//! written against that API.
 
 use std::{fmt, sync::Arc};
 
@@ -13,7 +14,7 @@ use crate::storage::{
 
 type KeyGen = Arc<dyn Fn(&str) -> String + Send + Sync + 'static>;
 
-/// The seed-era Redis store: built synchronously, it connects on first use.
+/// The Redis store with actix-session 0.6's API: built synchronously, it connects on first use.
 ///
 /// It accepts `"host:port"` or a `redis://` / `rediss://` URL and behaves exactly like a
 /// [`RedisSessionStore`] with the default settings, to which it delegates. If connecting fails,

@@ -213,6 +213,29 @@ impl RedisSessionStore {
         (self.inner.keygen)(session_key)
     }
 
+    /// Runs the `CREATE` script; `Ok(false)` when the key is taken (nothing is written).
+    async fn create(
+        &self,
+        redis_key: String,
+        ttl_ms: i64,
+        args: &[Vec<u8>],
+    ) -> Result<bool, RedisStoreError> {
+        let redis_key = &redis_key;
+        let created: i64 = self
+            .inner
+            .connection
+            .run(self.inner.timeouts, "save", |mut connection| async move {
+                let mut invocation = CREATE_SCRIPT.key(redis_key);
+                invocation.arg(ttl_ms);
+                for arg in args {
+                    invocation.arg(arg.as_slice());
+                }
+                invocation.invoke_async(&mut connection).await
+            })
+            .await?;
+        Ok(created == 1)
+    }
+
     /// Runs the `UPDATE` script; `Ok(false)` when the session no longer exists.
     async fn write_existing(
         &self,
@@ -316,25 +339,7 @@ impl SessionStore for RedisSessionStore {
             "redis",
             KEY_ATTEMPTS,
             generate_session_key,
-            |session_key| {
-                let redis_key = self.redis_key(session_key.as_ref());
-                async move {
-                    let redis_key = &redis_key;
-                    let created: i64 = self
-                        .inner
-                        .connection
-                        .run(self.inner.timeouts, "save", |mut connection| async move {
-                            let mut invocation = CREATE_SCRIPT.key(redis_key);
-                            invocation.arg(ttl_ms);
-                            for arg in args {
-                                invocation.arg(arg.as_slice());
-                            }
-                            invocation.invoke_async(&mut connection).await
-                        })
-                        .await?;
-                    Ok(created == 1)
-                }
-            },
+            |session_key| self.create(self.redis_key(session_key.as_ref()), ttl_ms, args),
         )
         .await
         .map_err(|err| SaveError::Other(other(err)))?;

@@ -53,6 +53,25 @@ impl Clock {
         }
     }
 
+    /// The current time in whole Unix milliseconds, the unit the stores keep their times in.
+    #[cfg_attr(
+        not(any(feature = "memory-session", feature = "redis-session")),
+        allow(dead_code)
+    )]
+    pub(crate) fn now_ms(&self) -> i64 {
+        Self::unix_ms(self.now())
+    }
+
+    /// `time` in whole Unix milliseconds.
+    #[cfg_attr(
+        not(any(feature = "memory-session", feature = "redis-session")),
+        allow(dead_code)
+    )]
+    pub(crate) fn unix_ms(time: OffsetDateTime) -> i64 {
+        // `time` dates span at most ±999,999 years: their milliseconds always fit in `i64`.
+        i64::try_from(time.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+    }
+
     /// Moves a manual clock forward by `by`; does nothing on the system clock.
     pub fn advance(&self, by: Duration) {
         if let Some(nanos) = &self.manual {
@@ -90,4 +109,21 @@ fn unix_nanos(time: OffsetDateTime) -> i64 {
 fn from_unix_nanos(nanos: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(nanos))
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn milliseconds_are_whole_unix_milliseconds() {
+        let clock = Clock::manual(OffsetDateTime::UNIX_EPOCH + Duration::milliseconds(1_500));
+        assert_eq!(clock.now_ms(), 1_500);
+        clock.advance(Duration::microseconds(999));
+        assert_eq!(clock.now_ms(), 1_500);
+        clock.advance(Duration::microseconds(1));
+        assert_eq!(clock.now_ms(), 1_501);
+        let system = Clock::system().now_ms();
+        assert!(system > 1_600_000_000_000, "{system}");
+    }
 }

@@ -8,14 +8,17 @@ use super::{
 use crate::Clock;
 
 /// The version of the cookie payload format written by this crate.
-const FORMAT_VERSION: u8 = 1;
+const FORMAT_VERSION: u8 = 2;
+/// The older payload format still read: it also carried the creation time, as `c`.
+const FORMAT_VERSION_1: u8 = 1;
 
 /// A store that keeps the whole session state in the session cookie.
 ///
 /// The middleware encrypts (`Private`, the default) or signs (`Signed`) the cookie, so the
-/// client can neither read nor forge it. The payload carries the session's creation time and
-/// its expiry, and the expiry is checked on every load: a cookie replayed after its TTL is a
-/// fresh session even if the browser kept it.
+/// client can neither read nor forge it. The payload carries the session's expiry, checked on
+/// every load: a cookie replayed after its TTL is a fresh session even if the browser kept it.
+/// (With an absolute timeout, the session's creation time is an entry of the state, so it is
+/// inside the protected payload too.)
 ///
 /// Limits: a browser keeps at most 4096 bytes per cookie, so state is refused (a logged error
 /// and an opaque 500, nothing silently dropped) when the encoded cookie would pass that. And a
@@ -47,16 +50,10 @@ impl CookieSessionStore {
         Self { clock }
     }
 
-    fn encode(
-        &self,
-        state: &SessionState,
-        created_at: i64,
-        ttl: &Duration,
-    ) -> Result<SessionKey, super::BoxError> {
+    fn encode(&self, state: &SessionState, ttl: &Duration) -> Result<SessionKey, super::BoxError> {
         let expires_at = (self.clock.now() + *ttl).unix_timestamp();
         let payload = serde_json::to_string(&Envelope {
             version: FORMAT_VERSION,
-            created_at,
             expires_at,
             state,
         })?;
@@ -66,65 +63,61 @@ impl CookieSessionStore {
     fn decode(&self, session_key: &SessionKey) -> Result<Option<DecodedEnvelope>, LoadError> {
         let envelope: DecodedEnvelope = serde_json::from_str(session_key.as_ref())
             .map_err(|err| LoadError::Deserialization(err.into()))?;
-        if envelope.version != FORMAT_VERSION {
-            return Err(LoadError::Deserialization(
-                format!("unsupported cookie payload version {}", envelope.version).into(),
-            ));
-        }
+        envelope
+            .check_layout()
+            .map_err(LoadError::Deserialization)?;
         if envelope.expires_at <= self.clock.now().unix_timestamp() {
             return Ok(None);
         }
         Ok(Some(envelope))
     }
 
-    fn reencode(
-        &self,
-        session_key: &SessionKey,
-        state: &SessionState,
-        ttl: &Duration,
-    ) -> Result<SessionKey, UpdateError> {
-        let created_at = created_at_of(session_key.as_ref())
-            .unwrap_or_else(|| self.clock.now().unix_timestamp());
-        self.encode(state, created_at, ttl)
-            .map_err(UpdateError::Serialization)
+    fn reencode(&self, state: &SessionState, ttl: &Duration) -> Result<SessionKey, UpdateError> {
+        self.encode(state, ttl).map_err(UpdateError::Serialization)
     }
 }
 
-/// The creation time of a payload this store wrote, read from its fixed prefix
-/// (`{"v":1,"c":<created>,`) without decoding the state behind it.
-fn created_at_of(payload: &str) -> Option<i64> {
-    let rest = payload.strip_prefix("{\"v\":1,\"c\":")?;
-    let end = rest.find(',')?;
-    rest[..end].parse().ok()
-}
-
-/// What the cookie carries: `{"v":1,"c":<created>,"e":<expires>,"d":{...state...}}`, with
-/// times in Unix seconds.
+/// What the cookie carries: `{"v":2,"e":<expires>,"d":{...state...}}`, the expiry in Unix
+/// seconds.
 #[derive(Serialize)]
 struct Envelope<'a> {
     #[serde(rename = "v")]
     version: u8,
-    #[serde(rename = "c")]
-    created_at: i64,
     #[serde(rename = "e")]
     expires_at: i64,
     #[serde(rename = "d")]
     state: &'a SessionState,
 }
 
+/// A payload as read: format version 2, or version 1, which had the creation time in
+/// between (`{"v":1,"c":<created>,"e":<expires>,"d":{...}}`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DecodedEnvelope {
     #[serde(rename = "v")]
     version: u8,
-    /// Required and type-checked on every load; read through `created_at_of` on writes.
-    #[serde(rename = "c")]
-    #[cfg_attr(not(test), allow(dead_code))]
-    created_at: i64,
+    /// The creation time of a version 1 payload: required there, refused in version 2, and
+    /// not read (the absolute timeout reads its entry in the state).
+    #[serde(rename = "c", default)]
+    created_at: Option<i64>,
     #[serde(rename = "e")]
     expires_at: i64,
     #[serde(rename = "d")]
     state: SessionState,
+}
+
+impl DecodedEnvelope {
+    /// Checks that the fields are those of the payload's format version.
+    fn check_layout(&self) -> Result<(), super::BoxError> {
+        match (self.version, self.created_at.is_some()) {
+            (FORMAT_VERSION, false) | (FORMAT_VERSION_1, true) => Ok(()),
+            (FORMAT_VERSION, true) => Err("a version 2 cookie payload has no `c` field".into()),
+            (FORMAT_VERSION_1, false) => {
+                Err("a version 1 cookie payload lacks its `c` field".into())
+            }
+            (version, _) => Err(format!("unsupported cookie payload version {version}").into()),
+        }
+    }
 }
 
 impl SessionStore for CookieSessionStore {
@@ -133,18 +126,16 @@ impl SessionStore for CookieSessionStore {
     }
 
     async fn save(&self, state: SessionState, ttl: &Duration) -> Result<SessionKey, SaveError> {
-        let created_at = self.clock.now().unix_timestamp();
-        self.encode(&state, created_at, ttl)
-            .map_err(SaveError::Serialization)
+        self.encode(&state, ttl).map_err(SaveError::Serialization)
     }
 
     async fn update(
         &self,
-        session_key: SessionKey,
+        _session_key: SessionKey,
         state: SessionState,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
-        self.reencode(&session_key, &state, ttl)
+        self.reencode(&state, ttl)
     }
 
     async fn update_ttl(
@@ -163,11 +154,11 @@ impl SessionStore for CookieSessionStore {
 
     async fn refresh(
         &self,
-        session_key: SessionKey,
+        _session_key: SessionKey,
         state: &SessionState,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
-        self.reencode(&session_key, state, ttl)
+        self.reencode(state, ttl)
     }
 }
 
@@ -216,7 +207,7 @@ mod tests {
     }
 
     #[actix_rt::test]
-    async fn refresh_moves_the_expiry_and_keeps_creation_time() {
+    async fn refresh_moves_the_expiry_and_keeps_the_state() {
         let clock = Clock::manual(OffsetDateTime::UNIX_EPOCH + Duration::days(10_000));
         let store = CookieSessionStore::with_clock(clock.clone());
         let key = store.save(state(), &Duration::minutes(10)).await.unwrap();
@@ -229,9 +220,7 @@ mod tests {
             store.expiry_of(&refreshed).unwrap() - store.expiry_of(&key).unwrap(),
             Duration::minutes(5)
         );
-        let created = |k: &SessionKey| store.decode(k).unwrap().unwrap().created_at;
-        assert_eq!(created(&refreshed), created(&key));
-        assert_eq!(created_at_of(refreshed.as_ref()), Some(created(&key)));
+        assert_eq!(store.load(&refreshed).await.unwrap(), Some(state()));
     }
 
     #[actix_rt::test]
@@ -242,6 +231,10 @@ mod tests {
             "not json",
             "{\"user\":\"\\\"ferris\\\"\"}",
             "{\"v\":9,\"c\":0,\"e\":0,\"d\":{}}",
+            "{\"v\":9,\"e\":0,\"d\":{}}",
+            "{\"v\":2,\"c\":0,\"e\":99999999999,\"d\":{}}",
+            "{\"v\":1,\"e\":99999999999,\"d\":{}}",
+            "{\"v\":2,\"e\":99999999999,\"d\":{},\"x\":1}",
         ] {
             let key = SessionKey::try_from(payload.to_owned()).unwrap();
             assert!(
@@ -249,6 +242,28 @@ mod tests {
                 "{payload}"
             );
         }
+    }
+
+    #[actix_rt::test]
+    async fn payloads_are_written_in_version_2_and_version_1_still_loads() {
+        let clock = Clock::manual(OffsetDateTime::UNIX_EPOCH + Duration::days(20_000));
+        let store = CookieSessionStore::with_clock(clock.clone());
+        let now = clock.now().unix_timestamp();
+        let key = store.save(state(), &Duration::minutes(10)).await.unwrap();
+        let expires = now + 600;
+        assert_eq!(
+            key.as_ref(),
+            format!("{{\"v\":2,\"e\":{expires},\"d\":{{\"user\":\"ferris\"}}}}")
+        );
+
+        let v1 = format!("{{\"v\":1,\"c\":{now},\"e\":{expires},\"d\":{{\"user\":\"ferris\"}}}}");
+        let v1 = SessionKey::try_from(v1).unwrap();
+        assert_eq!(store.load(&v1).await.unwrap(), Some(state()));
+        let rewritten = store
+            .update(v1, state(), &Duration::minutes(10))
+            .await
+            .unwrap();
+        assert_eq!(rewritten, key, "an update writes version 2");
     }
 
     #[actix_rt::test]

@@ -1,5 +1,6 @@
 use std::{
     collections::{HashMap, hash_map::Entry},
+    convert::Infallible,
     hash::{BuildHasher, RandomState},
     sync::{
         Arc, Mutex, MutexGuard,
@@ -11,7 +12,9 @@ use actix_web::cookie::time::{Duration, OffsetDateTime};
 
 use super::{
     LoadError, SaveError, SessionChanges, SessionKey, SessionState, SessionStore, UpdateError,
-    generate_session_key, interface::DeleteError,
+    collision::{self, KEY_ATTEMPTS},
+    generate_session_key,
+    interface::DeleteError,
 };
 use crate::Clock;
 
@@ -20,8 +23,6 @@ use crate::Clock;
 const DEFAULT_SHARDS: usize = 16;
 /// How long an expired session may stay in the map before a write sweeps it out.
 const DEFAULT_SWEEP_INTERVAL: Duration = Duration::seconds(1);
-/// How many fresh keys `save` tries before it reports a collision as an error.
-const KEY_ATTEMPTS: usize = 4;
 
 /// An in-process session store: the embedded default.
 ///
@@ -144,7 +145,7 @@ impl MemorySessionStoreBuilder {
         Inner {
             shards,
             hasher: RandomState::new(),
-            last_sweep: AtomicI64::new(unix_millis(self.clock.now())),
+            last_sweep: AtomicI64::new(self.clock.now_ms()),
             sweep_cursor: AtomicUsize::new(0),
             clock: self.clock,
             sweep_interval: self.sweep_interval,
@@ -182,7 +183,7 @@ impl MemorySessionStore {
         let now = self.inner.clock.now();
         self.inner
             .last_sweep
-            .store(unix_millis(now), Ordering::Relaxed);
+            .store(Clock::unix_ms(now), Ordering::Relaxed);
         self.inner
             .shards
             .iter()
@@ -206,7 +207,7 @@ impl MemorySessionStore {
         let spacing = self.inner.sweep_interval.whole_milliseconds()
             / i128::try_from(shards.len()).unwrap_or(1);
         let last = self.inner.last_sweep.load(Ordering::Relaxed);
-        let now_ms = unix_millis(now);
+        let now_ms = Clock::unix_ms(now);
         if i128::from(now_ms - last) >= spacing
             && self
                 .inner
@@ -258,10 +259,6 @@ fn sweep(map: &mut HashMap<String, Record>, now: OffsetDateTime) -> usize {
     before - map.len()
 }
 
-fn unix_millis(time: OffsetDateTime) -> i64 {
-    i64::try_from(time.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
-
 /// Locks a shard, recovering the map if another thread panicked while holding it: every
 /// operation leaves the map consistent, so a poisoned lock carries no half-written record.
 fn lock(shard: &Mutex<HashMap<String, Record>>) -> MutexGuard<'_, HashMap<String, Record>> {
@@ -293,6 +290,7 @@ impl SessionStore for MemorySessionStore {
             expires_at: now + *ttl,
         };
         self.insert_under_new_key(record, generate_session_key)
+            .await
     }
 
     async fn update(
@@ -362,22 +360,34 @@ impl MemorySessionStore {
     /// Stores `record` under the first key from `next_key` that no session uses: a key that
     /// is taken is never overwritten or merged, and after `KEY_ATTEMPTS` taken keys the save
     /// fails.
-    fn insert_under_new_key(
+    async fn insert_under_new_key(
         &self,
         record: Record,
-        mut next_key: impl FnMut() -> SessionKey,
+        next_key: impl FnMut() -> SessionKey,
     ) -> Result<SessionKey, SaveError> {
-        for _ in 0..KEY_ATTEMPTS {
-            let key = next_key();
-            if let Entry::Vacant(slot) = self.shard(key.as_ref()).entry(key.as_ref().to_owned()) {
-                slot.insert(record);
-                return Ok(key);
-            }
-            tracing::warn!("session key collision in the memory store; generating another key");
+        let mut record = Some(record);
+        let stored = collision::insert_under_new_key("memory", KEY_ATTEMPTS, next_key, |key| {
+            std::future::ready(Ok::<_, Infallible>(self.insert_if_vacant(key, &mut record)))
+        })
+        .await;
+        match stored {
+            Ok(Some(key)) => Ok(key),
+            Ok(None) => Err(SaveError::Other(
+                "could not find a free session key after several attempts".into(),
+            )),
+            Err(never) => match never {},
         }
-        Err(SaveError::Other(
-            "could not find a free session key after several attempts".into(),
-        ))
+    }
+
+    /// Moves `record` into the map under `key` unless a session holds that key already.
+    fn insert_if_vacant(&self, key: &SessionKey, record: &mut Option<Record>) -> bool {
+        if let Entry::Vacant(slot) = self.shard(key.as_ref()).entry(key.as_ref().to_owned())
+            && let Some(record) = record.take()
+        {
+            slot.insert(record);
+            return true;
+        }
+        false
     }
 }
 
@@ -403,9 +413,11 @@ mod tests {
     }
 
     /// A store whose one session, of user "first", lives under the key "taken".
-    fn store_with_a_taken_key() -> MemorySessionStore {
+    async fn store_with_a_taken_key() -> MemorySessionStore {
         let store = MemorySessionStore::new();
-        let first = store.insert_under_new_key(record("first"), || key("taken"));
+        let first = store
+            .insert_under_new_key(record("first"), || key("taken"))
+            .await;
         assert_eq!(first.unwrap().as_ref(), "taken");
         store
     }
@@ -416,10 +428,11 @@ mod tests {
 
     #[actix_rt::test]
     async fn a_colliding_key_is_retried_and_never_overwrites_the_session_holding_it() {
-        let store = store_with_a_taken_key();
+        let store = store_with_a_taken_key().await;
         let mut keys = ["taken", "taken", "free"].into_iter();
         let second = store
             .insert_under_new_key(record("second"), || key(keys.next().unwrap()))
+            .await
             .unwrap();
         assert_eq!(second.as_ref(), "free");
         assert_eq!(user_of(&store, &key("taken")).await, json!("first"));
@@ -428,12 +441,14 @@ mod tests {
 
     #[actix_rt::test]
     async fn a_save_that_finds_no_free_key_fails_and_changes_nothing() {
-        let store = store_with_a_taken_key();
+        let store = store_with_a_taken_key().await;
         let mut attempts = 0;
-        let result = store.insert_under_new_key(record("second"), || {
-            attempts += 1;
-            key("taken")
-        });
+        let result = store
+            .insert_under_new_key(record("second"), || {
+                attempts += 1;
+                key("taken")
+            })
+            .await;
         assert!(matches!(result, Err(SaveError::Other(_))));
         assert_eq!(attempts, KEY_ATTEMPTS);
         assert_eq!(store.len(), 1);

@@ -7,9 +7,17 @@
 //! | [`CookieSessionStore`] | in the cookie itself (encrypted or signed) | yes | yes | no (a copied cookie stays valid until it expires) |
 //! | [`MemorySessionStore`] | in this process | no | no | yes |
 //! | `RedisSessionStore` (feature `redis-session`) | Redis / Redis Cluster | yes | yes | yes |
+//!
+//! What the cookie and Redis stores write carries a format version: they read the formats
+//! earlier releases wrote, and write the current one (see each store's documentation).
+//!
+//! [`redact_url`] turns a store URL into one fit for logs and error messages.
 
+#[cfg(any(feature = "memory-session", feature = "redis-session"))]
+mod collision;
 mod interface;
 mod key_generation;
+mod redact;
 mod session_key;
 
 #[cfg(feature = "cookie-session")]
@@ -25,6 +33,7 @@ pub use self::{
         UpdateError,
     },
     key_generation::generate_session_key,
+    redact::redact_url,
     session_key::{InvalidSessionKeyError, SessionKey},
 };
 

@@ -1,19 +1,20 @@
-//! [`RedisActorSessionStore`]: the seed-era name, kept for source compatibility.
+//! [`RedisActorSessionStore`]: the Redis store under its actix-session 0.6 name, for code
+//! written against that API.
 
 use std::{fmt, sync::Arc};
 
 use actix_web::cookie::time::Duration;
 use tokio::sync::OnceCell;
 
-use super::{RedisSessionStore, RedisStoreError, builder::redact_url};
+use super::{RedisSessionStore, RedisStoreError};
 use crate::storage::{
     DeleteError, LoadError, SaveError, SessionChanges, SessionKey, SessionState, SessionStore,
-    UpdateError,
+    UpdateError, redact_url,
 };
 
 type KeyGen = Arc<dyn Fn(&str) -> String + Send + Sync + 'static>;
 
-/// The seed-era Redis store: built synchronously, it connects on first use.
+/// The Redis store with actix-session 0.6's API: built synchronously, it connects on first use.
 ///
 /// It accepts `"host:port"` or a `redis://` / `rediss://` URL and behaves exactly like a
 /// [`RedisSessionStore`] with the default settings, to which it delegates. If connecting fails,

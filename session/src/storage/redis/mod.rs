@@ -5,16 +5,18 @@
 mod actor;
 mod builder;
 mod connection;
+mod error;
 mod record;
 mod scripts;
 
-use std::{fmt, sync::Arc, time::Duration as StdDuration};
+use std::{fmt, sync::Arc};
 
 use actix_web::cookie::time::Duration;
 
 pub use self::{
     actor::{RedisActorSessionStore, RedisActorSessionStoreBuilder},
     builder::RedisSessionStoreBuilder,
+    error::RedisStoreError,
 };
 use self::{
     builder::{KeyGen, Target},
@@ -23,52 +25,14 @@ use self::{
 };
 use super::{
     DeleteError, LoadError, SaveError, SessionChanges, SessionKey, SessionState, SessionStore,
-    UpdateError, generate_session_key,
+    UpdateError,
+    collision::{self, KEY_ATTEMPTS},
+    generate_session_key,
 };
 use crate::Clock;
 
-/// How many fresh keys `save` tries before it reports a collision as an error.
-const KEY_ATTEMPTS: usize = 4;
 /// The longest TTL written to Redis: 100 years, far from the overflow of Redis's clock.
 const MAX_TTL_MS: i64 = 100 * 365 * 24 * 60 * 60 * 1000;
-
-/// Why the Redis store could not be built or could not complete an operation.
-///
-/// Store operations wrap it in [`LoadError::Other`], [`SaveError::Other`], ... (and
-/// [`LoadError::Deserialization`] for [`InvalidRecord`](Self::InvalidRecord)).
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RedisStoreError {
-    /// The connection URL or the cluster configuration is invalid.
-    #[error("invalid Redis configuration")]
-    Config(#[source] redis::RedisError),
-    /// `cluster`/`cluster_builder` was given no node URL.
-    #[error("a Redis Cluster store needs at least one node URL")]
-    NoClusterNodes,
-    /// Redis could not be reached, refused the connection or failed the first `PING`.
-    #[error("could not connect to Redis")]
-    Connect(#[source] redis::RedisError),
-    /// Redis did not answer within the connect and response timeouts.
-    #[error("Redis did not answer the {operation} operation within {after:?}")]
-    Timeout {
-        /// The operation that timed out (`connect`, `load`, `save`, ...).
-        operation: &'static str,
-        /// The time budget that ran out.
-        after: StdDuration,
-    },
-    /// A Redis command failed (after the retries, for transient failures).
-    #[error("a Redis command failed")]
-    Redis(#[source] redis::RedisError),
-    /// Every fresh session key tried was already taken.
-    #[error("could not find a free session key after {attempts} attempts")]
-    KeyCollision {
-        /// How many keys were tried.
-        attempts: usize,
-    },
-    /// A stored record could not be decoded.
-    #[error("undecodable session record: {0}")]
-    InvalidRecord(String),
-}
 
 /// A session store on Redis or Redis Cluster (feature `redis-session`).
 ///
@@ -128,14 +92,20 @@ pub enum RedisStoreError {
 ///
 /// | field | content |
 /// |---|---|
-/// | `__v` | the envelope: `<format version>:<created at>:<last written or refreshed>`, times in Unix milliseconds |
+/// | `__v` | the envelope: `<format version>:<last written or refreshed>`, the time in Unix milliseconds; the format version is `2` |
 /// | `<entry key>` | the entry's value as JSON; keys starting with `_` are stored as `_~<key>` |
 ///
 /// ```text
 /// 127.0.0.1:6379> HGETALL session:Xq3...
-/// 1) "__v"      2) "1:1767225600000:1767225600000"
+/// 1) "__v"      2) "2:1767225600000"
 /// 3) "user_id"  4) "42"
 /// ```
+///
+/// Records in format version 1 (envelope `1:<created at>:<last written or refreshed>`) are
+/// still read, and their next update or refresh rewrites the envelope in version 2. The
+/// session's creation time is not part of the envelope: when an absolute timeout is
+/// configured, the middleware keeps it as an entry of the state, `__session_created_at`
+/// (stored as `_~__session_created_at`).
 ///
 /// A read is one plain `HGETALL` (no script: Lua costs the server several times more than
 /// the read itself). Every write is one Lua script on that single key, so it is atomic and
@@ -243,9 +213,27 @@ impl RedisSessionStore {
         (self.inner.keygen)(session_key)
     }
 
-    fn now_ms(&self) -> i64 {
-        let millis = self.inner.clock.now().unix_timestamp_nanos() / 1_000_000;
-        i64::try_from(millis).unwrap_or(i64::MAX)
+    /// Runs the `CREATE` script; `Ok(false)` when the key is taken (nothing is written).
+    async fn create(
+        &self,
+        redis_key: String,
+        ttl_ms: i64,
+        args: &[Vec<u8>],
+    ) -> Result<bool, RedisStoreError> {
+        let redis_key = &redis_key;
+        let created: i64 = self
+            .inner
+            .connection
+            .run(self.inner.timeouts, "save", |mut connection| async move {
+                let mut invocation = CREATE_SCRIPT.key(redis_key);
+                invocation.arg(ttl_ms);
+                for arg in args {
+                    invocation.arg(arg.as_slice());
+                }
+                invocation.invoke_async(&mut connection).await
+            })
+            .await?;
+        Ok(created == 1)
     }
 
     /// Runs the `UPDATE` script; `Ok(false)` when the session no longer exists.
@@ -324,7 +312,8 @@ impl SessionStore for RedisSessionStore {
             .await;
         let reply = match reply {
             Ok(reply) => reply,
-            // A key of another type (a seed-era string record, something else's data).
+            // A key of another type: a string written by actix-session's Redis store, or
+            // something else's data.
             Err(RedisStoreError::Redis(err)) if err.code() == Some("WRONGTYPE") => {
                 return Err(LoadError::Deserialization(other(
                     RedisStoreError::InvalidRecord("the key does not hold a hash".to_owned()),
@@ -332,10 +321,9 @@ impl SessionStore for RedisSessionStore {
             }
             Err(err) => return Err(LoadError::Other(other(err))),
         };
-        match record::reply_fields(&reply).and_then(record::decode) {
-            Ok(record) => Ok(record.map(|record| record.state)),
-            Err(err) => Err(LoadError::Deserialization(other(err))),
-        }
+        record::reply_fields(&reply)
+            .and_then(record::decode)
+            .map_err(|err| LoadError::Deserialization(other(err)))
     }
 
     async fn save(&self, state: SessionState, ttl: &Duration) -> Result<SessionKey, SaveError> {
@@ -344,37 +332,22 @@ impl SessionStore for RedisSessionStore {
             tracing::debug!("a session with a TTL of zero or less is not stored");
             return Ok(generate_session_key());
         }
-        let args = record::encode_new(&state, self.now_ms())
+        let args = record::encode_new(&state, self.inner.clock.now_ms())
             .map_err(|err| SaveError::Serialization(Box::new(err)))?;
         let args = &args;
-        for attempt in 1..=KEY_ATTEMPTS {
-            let session_key = generate_session_key();
-            let redis_key = self.redis_key(session_key.as_ref());
-            let redis_key = &redis_key;
-            let created: i64 = self
-                .inner
-                .connection
-                .run(self.inner.timeouts, "save", |mut connection| async move {
-                    let mut invocation = CREATE_SCRIPT.key(redis_key);
-                    invocation.arg(ttl_ms);
-                    for arg in args {
-                        invocation.arg(arg.as_slice());
-                    }
-                    invocation.invoke_async(&mut connection).await
-                })
-                .await
-                .map_err(|err| SaveError::Other(other(err)))?;
-            if created == 1 {
-                return Ok(session_key);
-            }
-            tracing::warn!(
-                attempt,
-                "session key collision in Redis; generating another key"
-            );
-        }
-        Err(SaveError::Other(other(RedisStoreError::KeyCollision {
-            attempts: KEY_ATTEMPTS,
-        })))
+        let stored = collision::insert_under_new_key(
+            "redis",
+            KEY_ATTEMPTS,
+            generate_session_key,
+            |session_key| self.create(self.redis_key(session_key.as_ref()), ttl_ms, args),
+        )
+        .await
+        .map_err(|err| SaveError::Other(other(err)))?;
+        stored.ok_or_else(|| {
+            SaveError::Other(other(RedisStoreError::KeyCollision {
+                attempts: KEY_ATTEMPTS,
+            }))
+        })
     }
 
     async fn update(
@@ -383,7 +356,7 @@ impl SessionStore for RedisSessionStore {
         state: SessionState,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
-        let args = record::encode_replace(&state, self.now_ms())
+        let args = record::encode_replace(&state, self.inner.clock.now_ms())
             .map_err(|err| UpdateError::Serialization(Box::new(err)))?;
         match self.write_existing(&session_key, ttl, args, "update").await {
             Ok(true) => Ok(session_key),
@@ -398,7 +371,7 @@ impl SessionStore for RedisSessionStore {
         changes: SessionChanges,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
-        let args = record::encode_update(&changes, self.now_ms())
+        let args = record::encode_update(&changes, self.inner.clock.now_ms())
             .map_err(|err| UpdateError::Serialization(Box::new(err)))?;
         match self.write_existing(&session_key, ttl, args, "update").await {
             Ok(true) => Ok(session_key),
@@ -415,7 +388,7 @@ impl SessionStore for RedisSessionStore {
         let redis_key = self.redis_key(session_key.as_ref());
         let redis_key = &redis_key;
         let ttl_ms = ttl_millis(ttl);
-        let now_ms = self.now_ms();
+        let now_ms = self.inner.clock.now_ms();
         let touched: i64 = self
             .inner
             .connection
@@ -468,7 +441,6 @@ pub(crate) fn decode_record_fields(
             .iter()
             .map(|(field, value)| (field.as_slice(), value.as_slice())),
     )
-    .map(|record| record.map(|record| record.state))
 }
 
 /// The fields a new session hash gets for `state`, as `save` writes them; for the fuzz targets.

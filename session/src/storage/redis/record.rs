@@ -6,7 +6,11 @@
 //!
 //! | field | meaning |
 //! |---|---|
-//! | `__v` | `<format version>:<created at>:<last seen>`, e.g. `1:1767225600000:1767225660000`; times in Unix milliseconds, last seen = last write or TTL refresh |
+//! | `__v` | `<format version>:<last seen>`, e.g. `2:1767225660000`: format version 2, the last write or TTL refresh in Unix milliseconds |
+//!
+//! Format version 1 envelopes, `1:<created at>:<last seen>`, are read too, and the next write
+//! (update or refresh) replaces them with a version 2 envelope. Their creation time is not
+//! read: the one that counts is the absolute-timeout entry the middleware keeps in the state.
 //!
 //! An entry whose key starts with `_` is stored under `_~<key>`, so that no entry can ever be
 //! mistaken for an envelope field: fields starting with `__` are the envelope's, fields
@@ -19,11 +23,13 @@ use serde_json::Value;
 use super::RedisStoreError;
 use crate::storage::{SessionChanges, SessionState};
 
-/// The record format this code writes and reads (the envelope's first part; the write
-/// scripts match it too).
-pub(super) const FORMAT_VERSION: &str = "1";
-/// The envelope field: `<format version>:<created at>:<last seen>`.
-pub(super) const ENVELOPE_FIELD: &str = "__v";
+/// The record format this code writes: the envelope's first part (the write scripts write
+/// it too).
+const FORMAT_VERSION: &str = "2";
+/// The older record format this code still reads, and upgrades when it writes.
+const FORMAT_VERSION_1: &str = "1";
+/// The envelope field: `<format version>:<last seen>`.
+const ENVELOPE_FIELD: &str = "__v";
 /// The prefix of every envelope field.
 const ENVELOPE_PREFIX: &str = "__";
 /// The prefix that escapes entries whose key starts with `_`.
@@ -47,7 +53,7 @@ pub(super) fn encode_new(
     push_pair(
         &mut args,
         ENVELOPE_FIELD,
-        &format!("{FORMAT_VERSION}:{now_ms}:{now_ms}"),
+        &format!("{FORMAT_VERSION}:{now_ms}"),
     );
     push_entries(&mut args, state.iter())?;
     Ok(args)
@@ -111,18 +117,6 @@ fn push_entries<'a, K: AsRef<str> + 'a>(
     Ok(())
 }
 
-/// A decoded record. The timestamps are decoded (and so validated) now; the idle and absolute
-/// timeouts will read them.
-#[derive(Debug)]
-#[allow(dead_code)]
-pub(super) struct Record {
-    pub(super) state: SessionState,
-    /// Unix milliseconds.
-    pub(super) created_at_ms: i64,
-    /// Unix milliseconds.
-    pub(super) last_seen_ms: i64,
-}
-
 /// Field/value pairs borrowed from a reply.
 pub(super) type FieldPairs<'a> = Vec<(&'a [u8], &'a [u8])>;
 
@@ -156,26 +150,22 @@ fn bulk(item: &redis::Value) -> Result<&[u8], RedisStoreError> {
     }
 }
 
-/// Decodes the fields of a session hash; `None` for a missing key (no fields).
+/// Decodes the fields of a session hash into its state; `None` for a missing key (no fields).
 pub(super) fn decode<'a>(
     fields: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
-) -> Result<Option<Record>, RedisStoreError> {
+) -> Result<Option<SessionState>, RedisStoreError> {
     let mut fields = fields.into_iter().peekable();
     if fields.peek().is_none() {
         return Ok(None);
     }
-    let mut record = Record {
-        state: SessionState::new(),
-        created_at_ms: 0,
-        last_seen_ms: 0,
-    };
+    let mut state = SessionState::new();
     let mut envelope = None;
     for (field, value) in fields {
         let field = std::str::from_utf8(field)
             .map_err(|_| invalid("a field name is not valid UTF-8".to_owned()))?;
         if let Some(key) = field.strip_prefix(ESCAPE_PREFIX) {
             let value = decode_value(key, value)?;
-            record.state.insert(key.to_owned(), value);
+            state.insert(key.to_owned(), value);
         } else if field.starts_with(ENVELOPE_PREFIX) {
             // Envelope fields added by later compatible versions are ignored.
             if field == ENVELOPE_FIELD {
@@ -185,33 +175,36 @@ pub(super) fn decode<'a>(
             return Err(invalid(format!("unexpected field `{field}`")));
         } else {
             let value = decode_value(field, value)?;
-            record.state.insert(field.to_owned(), value);
+            state.insert(field.to_owned(), value);
         }
     }
-    let envelope = envelope.ok_or_else(|| invalid("the record has no envelope".to_owned()))?;
-    (record.created_at_ms, record.last_seen_ms) = decode_envelope(envelope)?;
-    Ok(Some(record))
+    check_envelope(envelope.ok_or_else(|| invalid("the record has no envelope".to_owned()))?)?;
+    Ok(Some(state))
 }
 
-/// Splits `<version>:<created at>:<last seen>` and checks the version.
-fn decode_envelope(envelope: &[u8]) -> Result<(i64, i64), RedisStoreError> {
+/// Checks an envelope: `2:<last seen>`, or `1:<created at>:<last seen>` from format
+/// version 1; every time must be a whole number of milliseconds.
+fn check_envelope(envelope: &[u8]) -> Result<(), RedisStoreError> {
     let mut parts = envelope.split(|&byte| byte == b':');
     let version = parts.next().unwrap_or_default();
-    if version != FORMAT_VERSION.as_bytes() {
+    let (layout, times): (&str, &[&str]) = if version == FORMAT_VERSION.as_bytes() {
+        ("2:<last seen>", &["last seen"])
+    } else if version == FORMAT_VERSION_1.as_bytes() {
+        ("1:<created>:<last seen>", &["created", "last seen"])
+    } else {
         return Err(invalid(format!(
             "unsupported record format version `{}`",
             String::from_utf8_lossy(version)
         )));
-    }
-    let (Some(created), Some(seen), None) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(invalid(
-            "the envelope is not `version:created:seen`".to_owned(),
-        ));
     };
-    Ok((
-        decode_millis("created", created)?,
-        decode_millis("last seen", seen)?,
-    ))
+    let malformed = || invalid(format!("the envelope is not `{layout}`"));
+    for time in times {
+        check_millis(time, parts.next().ok_or_else(malformed)?)?;
+    }
+    match parts.next() {
+        Some(_) => Err(malformed()),
+        None => Ok(()),
+    }
 }
 
 fn decode_value(key: &str, value: &[u8]) -> Result<Value, RedisStoreError> {
@@ -219,11 +212,12 @@ fn decode_value(key: &str, value: &[u8]) -> Result<Value, RedisStoreError> {
         .map_err(|err| invalid(format!("the value of entry `{key}` is not JSON: {err}")))
 }
 
-fn decode_millis(field: &str, value: &[u8]) -> Result<i64, RedisStoreError> {
+fn check_millis(time: &str, value: &[u8]) -> Result<(), RedisStoreError> {
     std::str::from_utf8(value)
         .ok()
-        .and_then(|value| value.parse().ok())
-        .ok_or_else(|| invalid(format!("the envelope's {field} time is not a timestamp")))
+        .and_then(|value| value.parse::<i64>().ok())
+        .map(drop)
+        .ok_or_else(|| invalid(format!("the envelope's {time} time is not a timestamp")))
 }
 
 fn invalid(reason: String) -> RedisStoreError {
@@ -238,7 +232,9 @@ mod tests {
 
     use super::*;
 
-    fn decode_owned(fields: Vec<(Vec<u8>, Vec<u8>)>) -> Result<Option<Record>, RedisStoreError> {
+    fn decode_owned(
+        fields: Vec<(Vec<u8>, Vec<u8>)>,
+    ) -> Result<Option<SessionState>, RedisStoreError> {
         decode(fields.iter().map(|(f, v)| (f.as_slice(), v.as_slice())))
     }
 
@@ -292,13 +288,11 @@ mod tests {
         let state = state(json!({"user": {"id": 7}, "_x": 1, "__v": "mine", "_~y": [1]}));
         let args = encode_new(&state, 1_000).expect("encodes");
         let fields = pairs(&args);
-        assert!(fields.contains(&(b"__v".to_vec(), b"1:1000:1000".to_vec())));
+        assert!(fields.contains(&(b"__v".to_vec(), b"2:1000".to_vec())));
         assert!(fields.contains(&(b"_~__v".to_vec(), b"\"mine\"".to_vec())));
         assert!(fields.contains(&(b"user".to_vec(), br#"{"id":7}"#.to_vec())));
-        let record = decode_owned(fields).expect("decodes").expect("present");
-        assert_eq!(record.state, state);
-        assert_eq!(record.created_at_ms, 1_000);
-        assert_eq!(record.last_seen_ms, 1_000);
+        let decoded = decode_owned(fields).expect("decodes").expect("present");
+        assert_eq!(decoded, state);
     }
 
     #[test]
@@ -341,14 +335,20 @@ mod tests {
         assert!(ok((b"\xff", b"1")).is_err());
         assert!(ok((b"__future", b"anything")).is_ok());
         assert!(decode_owned(vec![(b"a".to_vec(), b"1".to_vec())]).is_err());
-        assert!(envelope(b"1:5:6").is_ok());
+        assert!(envelope(b"2:6").is_ok());
+        assert!(envelope(b"2:-6").is_ok());
+        assert!(envelope(b"1:5:6").is_ok(), "format version 1 is still read");
         for bad in [
-            &b"1"[..],
+            &b"2"[..],
+            b"2:",
+            b"2:5:6",
+            b"2:yesterday",
+            b"1",
             b"1:5",
             b"1:5:6:7",
             b"1:yesterday:6",
             b"1:5:",
-            b"2:5:6",
+            b"3:5",
             b"",
         ] {
             assert!(envelope(bad).is_err(), "{bad:?}");

@@ -29,8 +29,9 @@ return 1
 
 /// The opening of every script that writes an existing session: returns 0 when the key does
 /// not exist (nothing is written), deletes the session when the TTL (`ARGV[1]`, milliseconds)
-/// is zero or less, and reads the creation time from the envelope (`nil` when the record has
-/// no valid envelope: it then stays without one, so it never becomes loadable).
+/// is zero or less, and checks the envelope: format version 2 (`2:<last seen>`) or 1
+/// (`1:<created>:<last seen>`). `valid` is `nil` when the record has no valid envelope: it then
+/// stays without one, so it never becomes loadable.
 macro_rules! open_existing {
     () => {
         r"
@@ -44,18 +45,19 @@ if ttl <= 0 then
   redis.call('DEL', key)
   return 1
 end
-local created = envelope and string.match(envelope, '^1:(%-?%d+):%-?%d+$')
+local valid = envelope
+  and (string.match(envelope, '^2:%-?%d+$') or string.match(envelope, '^1:%-?%d+:%-?%d+$'))
 "
     };
 }
 
-/// The close of those scripts: the envelope gets the last-seen time `ARGV[2]` (Unix
-/// milliseconds), the key its TTL.
+/// The close of those scripts: a valid envelope becomes `2:<ARGV[2]>`, the last-seen time in
+/// Unix milliseconds (which upgrades a version 1 record), and the key gets its TTL.
 macro_rules! close_existing {
     () => {
         r"
-if created then
-  redis.call('HSET', key, '__v', '1:' .. created .. ':' .. ARGV[2])
+if valid then
+  redis.call('HSET', key, '__v', '2:' .. ARGV[2])
 end
 redis.call('PEXPIRE', key, ttl)
 return 1
@@ -66,7 +68,7 @@ return 1
 /// Patches or replaces an existing session; never creates one.
 ///
 /// `ARGV[1]`: TTL in milliseconds (<= 0 deletes the session); `ARGV[2]`: now, Unix
-/// milliseconds; `ARGV[3]`: `1` to replace the whole state (the creation time is kept), `0` to
+/// milliseconds; `ARGV[3]`: `1` to replace the whole state (the envelope is written anew), `0` to
 /// patch; `ARGV[4]`: how many fields to delete (`n`); `ARGV[5 .. 4 + n]`: those fields; the
 /// rest: field/value pairs to set. Returns 0 when the key does not exist, 1 otherwise.
 const UPDATE: &str = concat!(

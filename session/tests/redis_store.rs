@@ -2,16 +2,11 @@
 //! through the real middleware.
 #![cfg(feature = "redis-session")]
 
-#[path = "support/redis_scenarios.rs"]
-mod redis_scenarios;
-#[path = "support/redis_server.rs"]
-mod redis_server;
+mod support;
 
 use std::collections::BTreeSet;
 
 use actix_web::cookie::time::{Duration, OffsetDateTime};
-use redis_scenarios::Inspect as _;
-use redis_server::RedisServer;
 use serde_json::{Value, json};
 use session::{
     Clock,
@@ -19,6 +14,10 @@ use session::{
         LoadError, RedisActorSessionStore, RedisSessionStore, SessionChanges, SessionKey,
         SessionState, SessionStore, UpdateError, generate_session_key,
     },
+};
+use support::{
+    redis_scenarios::{self, Inspect as _},
+    redis_server::RedisServer,
 };
 
 async fn store(server: &RedisServer) -> RedisSessionStore {

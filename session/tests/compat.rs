@@ -74,7 +74,7 @@ fn session_is_send_and_sync_and_usable_from_other_threads() {
 }
 
 #[test]
-fn builder_methods_and_seed_era_names_compile() {
+fn builder_methods_and_actix_session_0_6_names_compile() {
     let key = Key::generate();
     let _ = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
         .cookie_name("sid".to_owned())

@@ -235,7 +235,7 @@ async fn undecodable_records_give_a_fresh_session() {
     let err = store
         .load(&key)
         .await
-        .expect_err("a seed-era string record");
+        .expect_err("a string record, as actix-session 0.6 wrote them");
     assert!(matches!(err, LoadError::Deserialization(_)), "{err:?}");
 }
 
@@ -302,7 +302,7 @@ async fn acceptance_suite() {
     session::test_helpers::acceptance_test_suite(move || store.clone(), true).await;
 }
 
-/// The conformance suite on the seed-era store.
+/// The conformance suite on the actix-session 0.6 store.
 #[actix_web::test]
 async fn acceptance_suite_actor_store() {
     let server = RedisServer::start();

@@ -32,8 +32,9 @@ use actix_web::{
 
 use super::{
     app::{
-        OrFail as _, Snapshot, TestApp, body_of, client_cookie, init_app, insert_counter, login,
-        logout, read_counter, session_cookie, set_cookie_count, show, snapshot_of,
+        OrFail as _, Snapshot, TestApp, body_of, client_cookie, counter_app, init_app,
+        insert_counter, login, logout, read_counter, session_cookie, set_cookie_count, show,
+        snapshot_of,
     },
     key,
 };
@@ -100,15 +101,10 @@ pub async fn reading_sends_no_cookie<Store>(store: Store, security: CookieConten
 where
     Store: SessionStore + 'static,
 {
-    let app = init_app(
-        App::new()
-            .wrap(
-                SessionMiddleware::builder(store, key())
-                    .cookie_content_security(security)
-                    .build(),
-            )
-            .route("/write", web::post().to(insert_counter))
-            .route("/read", web::get().to(read_counter)),
+    let app = counter_app(
+        SessionMiddleware::builder(store, key())
+            .cookie_content_security(security)
+            .build(),
     )
     .await;
 
@@ -147,15 +143,11 @@ pub async fn browser_session_cookie_has_no_max_age<Store>(
 ) where
     Store: SessionStore + 'static,
 {
-    let app = init_app(
-        App::new()
-            .wrap(
-                SessionMiddleware::builder(store, key())
-                    .cookie_content_security(security)
-                    .session_lifecycle(BrowserSession::default().state_ttl(Duration::hours(2)))
-                    .build(),
-            )
-            .route("/write", web::post().to(insert_counter)),
+    let app = counter_app(
+        SessionMiddleware::builder(store, key())
+            .cookie_content_security(security)
+            .session_lifecycle(BrowserSession::default().state_ttl(Duration::hours(2)))
+            .build(),
     )
     .await;
     let res = app.post("/write", None).await;
@@ -179,16 +171,11 @@ where
     Store: SessionStore + 'static,
 {
     let ttl = Duration::seconds(60);
-    let app = init_app(
-        App::new()
-            .wrap(
-                SessionMiddleware::builder(store, key())
-                    .cookie_content_security(security)
-                    .session_lifecycle(PersistentSession::default().session_ttl(ttl))
-                    .build(),
-            )
-            .route("/write", web::post().to(insert_counter))
-            .route("/untouched", web::get().to(|| async { "untouched" })),
+    let app = counter_app(
+        SessionMiddleware::builder(store, key())
+            .cookie_content_security(security)
+            .session_lifecycle(PersistentSession::default().session_ttl(ttl))
+            .build(),
     )
     .await;
     let res = app.post("/write", None).await;
@@ -210,20 +197,15 @@ where
     Store: SessionStore + 'static,
 {
     let ttl = Duration::seconds(60);
-    let app = init_app(
-        App::new()
-            .wrap(
-                SessionMiddleware::builder(store, key())
-                    .cookie_content_security(security)
-                    .session_lifecycle(
-                        PersistentSession::default()
-                            .session_ttl(ttl)
-                            .session_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
-                    )
-                    .build(),
+    let app = counter_app(
+        SessionMiddleware::builder(store, key())
+            .cookie_content_security(security)
+            .session_lifecycle(
+                PersistentSession::default()
+                    .session_ttl(ttl)
+                    .session_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
             )
-            .route("/write", web::post().to(insert_counter))
-            .route("/read", web::get().to(read_counter)),
+            .build(),
     )
     .await;
     let res = app.post("/write", None).await;

@@ -14,7 +14,7 @@ use actix_web::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::Session;
+use crate::{Session, SessionMiddleware, storage::SessionStore};
 
 /// Turns the error of a step that must succeed into a panic that says which step failed and
 /// why, instead of a `unwrap_or_else(|e| panic!(..))` at every step.
@@ -82,6 +82,22 @@ where
         service: test::init_service(app).await,
         to_request: TestRequest::to_request,
     }
+}
+
+/// The counter app behind `middleware`: `POST /write` adds one to the counter, `GET /read`
+/// answers it, `GET /untouched` leaves the session alone.
+pub(super) async fn counter_app<Store>(middleware: SessionMiddleware<Store>) -> impl TestApp
+where
+    Store: SessionStore + 'static,
+{
+    init_app(
+        App::new()
+            .wrap(middleware)
+            .route("/write", web::post().to(insert_counter))
+            .route("/read", web::get().to(read_counter))
+            .route("/untouched", web::get().to(|| async { "untouched" })),
+    )
+    .await
 }
 
 /// An initialized app. `to_request` names the request type the service takes, which this

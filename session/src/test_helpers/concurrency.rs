@@ -95,12 +95,7 @@ where
     let slow = server.slow_set("late", "1", &cookie).send();
     let logout = async {
         actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
-        server
-            .srv
-            .post("/logout")
-            .cookie(cookie.clone())
-            .send()
-            .await
+        server.post_with("/logout", &cookie).send().await
     };
     let (slow, logout) = futures_util::future::join(slow, logout).await;
     assert!(logout.or_fail("POST /logout").status().is_success());
@@ -133,12 +128,7 @@ where
     let slow = server.slow_set("late", "1", &cookie).send();
     let renew = async {
         actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
-        server
-            .srv
-            .post("/renew")
-            .cookie(cookie.clone())
-            .send()
-            .await
+        server.post_with("/renew", &cookie).send().await
     };
     let (_, renewed) = futures_util::future::join(slow, renew).await;
     let renewed =
@@ -188,11 +178,14 @@ impl Server {
         client_cookie(&res, "id").expect("a new session sets its cookie")
     }
 
+    /// `POST path` with `cookie`.
+    fn post_with(&self, path: &str, cookie: &Cookie<'static>) -> ClientRequest {
+        self.srv.post(path).cookie(cookie.clone())
+    }
+
     /// A request that sets entry `name` to `value`, waiting between loading and saving.
     fn slow_set(&self, name: &str, value: &str, cookie: &Cookie<'static>) -> ClientRequest {
-        self.srv
-            .post(format!("/slow-set/{name}/{value}"))
-            .cookie(cookie.clone())
+        self.post_with(&format!("/slow-set/{name}/{value}"), cookie)
     }
 
     /// Every entry of the session `cookie` opens.

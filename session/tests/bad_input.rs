@@ -1,20 +1,24 @@
 //! Hostile or broken cookies through the real middleware: each gives a fresh empty session,
 //! never a panic, never a 500, never a client-chosen key.
 
-#[path = "support/http_helpers.rs"]
-mod http_helpers;
-use http_helpers::cookie_of;
+mod support;
 
+use actix_http::Request;
 use actix_web::{
     App, HttpResponse,
+    body::MessageBody,
     cookie::{Cookie, Key},
-    dev::Service,
+    dev::{Service, ServiceResponse},
     http::header::{self, HeaderValue},
     test, web,
 };
 use session::{
     CookieContentSecurity, Session, SessionMiddleware,
     storage::{CookieSessionStore, MemorySessionStore, SessionStore},
+};
+use support::{
+    handlers::purge,
+    http_helpers::{call, cookie_of, post, send},
 };
 
 async fn write(session: Session) -> HttpResponse {
@@ -29,9 +33,39 @@ async fn read(session: Session) -> HttpResponse {
     HttpResponse::Ok().body(user.unwrap_or_else(|| "anonymous".to_owned()))
 }
 
-async fn logout(session: Session) -> HttpResponse {
-    session.purge();
-    HttpResponse::Ok().finish()
+/// `POST /write` logs `ferris` in, `GET /read` answers the user, `POST /logout` purges.
+async fn user_app<S: SessionStore + 'static>(
+    store: S,
+    key: Key,
+    security: CookieContentSecurity,
+) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
+    test::init_service(
+        App::new()
+            .wrap(
+                SessionMiddleware::builder(store, key)
+                    .cookie_content_security(security)
+                    .build(),
+            )
+            .route("/write", web::post().to(write))
+            .route("/read", web::get().to(read))
+            .route("/logout", web::post().to(purge)),
+    )
+    .await
+}
+
+/// `uri` (a `POST` if `post`, else a `GET`) with `cookie_header` as its `Cookie` header, byte
+/// for byte.
+fn with_cookie_header(cookie_header: &[u8], uri: &str, post: bool) -> Request {
+    let builder = if post {
+        test::TestRequest::post()
+    } else {
+        test::TestRequest::get()
+    };
+    let value = HeaderValue::from_bytes(cookie_header).expect("opaque header bytes are allowed");
+    builder
+        .uri(uri)
+        .insert_header((header::COOKIE, value))
+        .to_request()
 }
 
 /// Different broken variants of a valid cookie value.
@@ -55,54 +89,26 @@ where
     S: SessionStore + 'static,
     F: Fn() -> S,
 {
-    let key = Key::generate();
-    let app = test::init_service(
-        App::new()
-            .wrap(
-                SessionMiddleware::builder(make_store(), key.clone())
-                    .cookie_content_security(security)
-                    .build(),
-            )
-            .route("/write", web::post().to(write))
-            .route("/read", web::get().to(read))
-            .route("/logout", web::post().to(logout)),
-    )
-    .await;
-    let send = |cookie_header: Vec<u8>, uri: &'static str, post: bool| {
-        let builder = if post {
-            test::TestRequest::post()
-        } else {
-            test::TestRequest::get()
-        };
-        let value =
-            HeaderValue::from_bytes(&cookie_header).expect("opaque header bytes are allowed");
-        builder
-            .uri(uri)
-            .insert_header((header::COOKIE, value))
-            .to_request()
-    };
+    let app = user_app(make_store(), Key::generate(), security).await;
 
     let res = app
-        .call(test::TestRequest::post().uri("/write").to_request())
+        .call(post("/write", None))
         .await
         .expect("write succeeds");
     let valid: Cookie<'static> = cookie_of(&res).expect("a cookie is set");
     let valid_pair = format!("id={}", valid.value());
 
-    let res = app
-        .call(send(valid_pair.clone().into_bytes(), "/read", false))
-        .await
-        .expect("ok");
-    assert_eq!(
-        test::read_body(res).await,
-        "ferris",
-        "the valid cookie works"
-    );
+    let (_, body) = call(
+        &app,
+        with_cookie_header(valid_pair.as_bytes(), "/read", false),
+    )
+    .await;
+    assert_eq!(body, "ferris", "the valid cookie works");
 
     for (label, bad) in broken_variants(valid.value()) {
         let header = [b"id=".as_slice(), &bad].concat();
         let res = app
-            .call(send(header.clone(), "/read", false))
+            .call(with_cookie_header(&header, "/read", false))
             .await
             .unwrap_or_else(|err| panic!("{label}: the middleware failed: {err}"));
         assert_eq!(res.status().as_u16(), 200, "{label}: never a 500");
@@ -113,11 +119,8 @@ where
         );
 
         // Writing on top of a broken cookie issues a brand-new key, never the client's.
-        let res = app
-            .call(send(header.clone(), "/write", true))
-            .await
-            .expect("ok");
-        let issued = cookie_of(&res).expect("new cookie");
+        let (issued, _) = call(&app, with_cookie_header(&header, "/write", true)).await;
+        let issued = issued.expect("new cookie");
         assert_ne!(
             issued.value().as_bytes(),
             bad.as_slice(),
@@ -125,8 +128,8 @@ where
         );
 
         // Logging out with a broken cookie still removes it from the browser.
-        let res = app.call(send(header, "/logout", true)).await.expect("ok");
-        let removal = cookie_of(&res).expect("removal cookie");
+        let (removal, _) = call(&app, with_cookie_header(&header, "/logout", true)).await;
+        let removal = removal.expect("removal cookie");
         assert_eq!(
             removal.max_age(),
             Some(actix_web::cookie::time::Duration::ZERO),
@@ -146,60 +149,30 @@ where
             ]
             .concat(),
         ] {
-            let res = app.call(send(header, "/read", false)).await.expect("ok");
-            assert_eq!(
-                test::read_body(res).await,
-                "ferris",
-                "{label}: the valid duplicate is used"
-            );
+            let (_, body) = call(&app, with_cookie_header(&header, "/read", false)).await;
+            assert_eq!(body, "ferris", "{label}: the valid duplicate is used");
         }
     }
 
     // A cookie sealed under another key is not accepted.
-    let other_key = Key::generate();
-    let foreign = test::init_service(
-        App::new()
-            .wrap(
-                SessionMiddleware::builder(make_store(), other_key)
-                    .cookie_content_security(security)
-                    .build(),
-            )
-            .route("/write", web::post().to(write)),
+    let foreign = user_app(make_store(), Key::generate(), security).await;
+    let (foreign_cookie, _) = call(&foreign, post("/write", None)).await;
+    let foreign_pair = format!("id={}", foreign_cookie.expect("cookie").value());
+    let (_, body) = call(
+        &app,
+        with_cookie_header(foreign_pair.as_bytes(), "/read", false),
     )
     .await;
-    let res = foreign
-        .call(test::TestRequest::post().uri("/write").to_request())
-        .await
-        .expect("ok");
-    let foreign_cookie = cookie_of(&res).expect("cookie");
-    let res = app
-        .call(send(
-            format!("id={}", foreign_cookie.value()).into_bytes(),
-            "/read",
-            false,
-        ))
-        .await
-        .expect("ok");
-    assert_eq!(
-        test::read_body(res).await,
-        "anonymous",
-        "wrong key: a fresh session"
-    );
+    assert_eq!(body, "anonymous", "wrong key: a fresh session");
 
     // Names are matched as sent: a percent-encoded name is another cookie.
-    let res = app
-        .call(send(
-            format!("%69d={}", valid.value()).into_bytes(),
-            "/read",
-            false,
-        ))
-        .await
-        .expect("ok");
-    assert_eq!(
-        test::read_body(res).await,
-        "anonymous",
-        "encoded names do not match"
-    );
+    let encoded_pair = format!("%69d={}", valid.value());
+    let (_, body) = call(
+        &app,
+        with_cookie_header(encoded_pair.as_bytes(), "/read", false),
+    )
+    .await;
+    assert_eq!(body, "anonymous", "encoded names do not match");
 }
 
 #[actix_web::test]
@@ -228,27 +201,13 @@ async fn a_valid_key_the_store_does_not_know_is_not_adopted() {
     // Seal a random key under the server's own key: it verifies, but the store never issued it.
     let key = Key::generate();
     let store = MemorySessionStore::new();
-    let app = test::init_service(
-        App::new()
-            .wrap(SessionMiddleware::new(store.clone(), key.clone()))
-            .route("/write", web::post().to(write))
-            .route("/read", web::get().to(read)),
-    )
-    .await;
+    let app = user_app(store.clone(), key.clone(), CookieContentSecurity::Private).await;
     let mut jar = actix_web::cookie::CookieJar::new();
     jar.private_mut(&key)
         .add(Cookie::new("id", "chosen-by-the-client"));
     let forged = jar.get("id").expect("cookie").clone();
 
-    let res = app
-        .call(
-            test::TestRequest::post()
-                .uri("/write")
-                .cookie(forged)
-                .to_request(),
-        )
-        .await
-        .expect("ok");
+    let res = send(&app, post("/write", Some(&forged))).await;
     let issued = cookie_of(&res).expect("cookie");
     let issued_key =
         session::fuzzing::open_cookie_value(&key, "id", issued.value(), false).expect("decrypts");

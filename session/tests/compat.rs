@@ -2,15 +2,13 @@
 //! `actix_session::` replaced by `session::` — plus the deliberate fixes.
 #![allow(deprecated)]
 
-#[path = "support/http_helpers.rs"]
-mod http_helpers;
-use http_helpers::cookie_of;
+mod support;
 
 use actix_web::test as http;
 use actix_web::{
     App, HttpRequest, HttpResponse, Responder,
     cookie::{Key, SameSite, time::Duration},
-    dev::{Service, ServiceRequest, ServiceResponse},
+    dev::{ServiceRequest, ServiceResponse},
     guard::GuardContext,
     web,
 };
@@ -23,6 +21,7 @@ use session::{
         SessionKey, SessionStore, UpdateError, generate_session_key,
     },
 };
+use support::http_helpers::{call, get, post, send};
 
 // Every name an actix-session 0.11 application uses resolves.
 #[allow(dead_code)]
@@ -75,7 +74,7 @@ fn session_is_send_and_sync_and_usable_from_other_threads() {
 }
 
 #[test]
-fn builder_methods_and_seed_era_names_compile() {
+fn builder_methods_and_actix_session_0_6_names_compile() {
     let key = Key::generate();
     let _ = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
         .cookie_name("sid".to_owned())
@@ -147,35 +146,12 @@ async fn update_and_update_or_are_persisted_on_a_loaded_session() {
                 .route("/show", web::get().to(show)),
         )
         .await;
-        let res = app
-            .call(http::TestRequest::post().uri("/counter").to_request())
-            .await
-            .expect("ok");
-        let cookie = cookie_of(&res).expect("cookie");
-        let res = app
-            .call(
-                http::TestRequest::post()
-                    .uri("/bump")
-                    .cookie(cookie.clone())
-                    .to_request(),
-            )
-            .await
-            .expect("ok");
-        let cookie = cookie_of(&res).expect("update() re-sends the cookie: the change is saved");
-        let res = app
-            .call(
-                http::TestRequest::get()
-                    .uri("/show")
-                    .cookie(cookie)
-                    .to_request(),
-            )
-            .await
-            .expect("ok");
-        assert_eq!(
-            http::read_body(res).await,
-            "11 0 2",
-            "memory={store_is_memory}"
-        );
+        let (cookie, _) = call(&app, post("/counter", None)).await;
+        let cookie = cookie.expect("cookie");
+        let (cookie, _) = call(&app, post("/bump", Some(&cookie))).await;
+        let cookie = cookie.expect("update() re-sends the cookie: the change is saved");
+        let (_, body) = call(&app, get("/show", Some(&cookie))).await;
+        assert_eq!(body, "11 0 2", "memory={store_is_memory}");
     }
 }
 
@@ -243,15 +219,9 @@ async fn responses_that_touch_the_session_vary_on_cookie() {
             .route("/plain", web::get().to(|| async { "plain" })),
     )
     .await;
-    let res = app
-        .call(http::TestRequest::get().uri("/plain").to_request())
-        .await
-        .expect("ok");
+    let res = send(&app, get("/plain", None)).await;
     assert!(res.headers().get("vary").is_none(), "no session, no Vary");
-    let res = app
-        .call(http::TestRequest::post().uri("/counter").to_request())
-        .await
-        .expect("ok");
+    let res = send(&app, post("/counter", None)).await;
     assert_eq!(
         res.headers().get("vary").and_then(|v| v.to_str().ok()),
         Some("Cookie")

@@ -1,20 +1,17 @@
 //! Lazy loading: the state is loaded when a handler first extracts the session.
 
-#[path = "support/http_helpers.rs"]
-mod http_helpers;
-use http_helpers::cookie_of;
-
-#[path = "support/hooked_store.rs"]
-mod hooked_store;
-
-use hooked_store::HookedStore;
+mod support;
 
 use actix_web::{
-    App, HttpRequest, HttpResponse, cookie::Key, dev::Service, guard, test as http, web,
+    App, HttpRequest, HttpResponse, cookie::Key, dev::Service as _, guard, test as http, web,
 };
 use session::{
     Session, SessionExt as _, SessionMiddleware,
     storage::{CookieSessionStore, MemorySessionStore, SessionStore},
+};
+use support::{
+    hooked_store::HookedStore,
+    http_helpers::{call, cookie_of, get, post, send},
 };
 
 async fn login(session: Session) -> actix_web::Result<HttpResponse> {
@@ -81,23 +78,12 @@ macro_rules! lazy_app {
 async fn routes_that_never_extract_the_session_never_load_it() {
     let store = HookedStore::new(MemorySessionStore::new());
     let app = lazy_app!(store.clone(), Key::generate());
-    let res = app
-        .call(http::TestRequest::post().uri("/login").to_request())
-        .await
-        .expect("ok");
+    let res = send(&app, post("/login", None)).await;
     let cookie = cookie_of(&res).expect("cookie");
     assert_eq!(store.hooks.loads.get(), 0, "a new session loads nothing");
 
     for _ in 0..5 {
-        let res = app
-            .call(
-                http::TestRequest::get()
-                    .uri("/static")
-                    .cookie(cookie.clone())
-                    .to_request(),
-            )
-            .await
-            .expect("ok");
+        let res = send(&app, get("/static", Some(&cookie))).await;
         assert!(cookie_of(&res).is_none());
         assert!(
             res.headers().get("vary").is_none(),
@@ -110,15 +96,7 @@ async fn routes_that_never_extract_the_session_never_load_it() {
         "no load for routes that never extract the session"
     );
 
-    let res = app
-        .call(
-            http::TestRequest::get()
-                .uri("/whoami")
-                .cookie(cookie)
-                .to_request(),
-        )
-        .await
-        .expect("ok");
+    let res = send(&app, get("/whoami", Some(&cookie))).await;
     assert_eq!(
         res.headers().get("vary").and_then(|v| v.to_str().ok()),
         Some("Cookie")
@@ -135,20 +113,9 @@ async fn routes_that_never_extract_the_session_never_load_it() {
 async fn guards_see_a_session_that_is_not_loaded_yet() {
     let store = MemorySessionStore::new();
     let app = lazy_app!(store, Key::generate());
-    let res = app
-        .call(http::TestRequest::post().uri("/login").to_request())
-        .await
-        .expect("ok");
+    let res = send(&app, post("/login", None)).await;
     let cookie = cookie_of(&res).expect("cookie");
-    let res = app
-        .call(
-            http::TestRequest::get()
-                .uri("/guarded")
-                .cookie(cookie)
-                .to_request(),
-        )
-        .await
-        .expect("ok");
+    let res = send(&app, get("/guarded", Some(&cookie))).await;
     assert_eq!(res.status().as_u16(), 200);
     assert_eq!(http::read_body(res).await, "guard saw an unloaded session");
 }
@@ -157,50 +124,15 @@ async fn blind_changes_are_replayed_on_the_stored_state<S: SessionStore + Clone 
     store: S,
 ) {
     let app = lazy_app!(store, Key::generate());
-    let res = app
-        .call(http::TestRequest::post().uri("/login").to_request())
-        .await
-        .expect("ok");
+    let res = send(&app, post("/login", None)).await;
     let cookie = cookie_of(&res).expect("cookie");
-    let res = app
-        .call(
-            http::TestRequest::post()
-                .uri("/sync-add")
-                .cookie(cookie)
-                .to_request(),
-        )
-        .await
-        .expect("ok");
+    let res = send(&app, post("/sync-add", Some(&cookie))).await;
     assert_eq!(res.status().as_u16(), 200);
     let cookie = cookie_of(&res).expect("the change was saved");
-    let res = app
-        .call(
-            http::TestRequest::get()
-                .uri("/whoami")
-                .cookie(cookie.clone())
-                .to_request(),
-        )
-        .await
-        .expect("ok");
-    assert_eq!(
-        http::read_body(res).await,
-        "ferris apple",
-        "the stored keys were kept"
-    );
-    let res = app
-        .call(
-            http::TestRequest::get()
-                .uri("/theme")
-                .cookie(cookie)
-                .to_request(),
-        )
-        .await
-        .expect("ok");
-    assert_eq!(
-        http::read_body(res).await,
-        "dark",
-        "the blind change was saved"
-    );
+    let (_, body) = call(&app, get("/whoami", Some(&cookie))).await;
+    assert_eq!(body, "ferris apple", "the stored keys were kept");
+    let (_, body) = call(&app, get("/theme", Some(&cookie))).await;
+    assert_eq!(body, "dark", "the blind change was saved");
 }
 
 #[actix_web::test]
@@ -217,22 +149,11 @@ async fn blind_changes_keep_the_stored_state_on_the_cookie_store() {
 async fn a_failed_lazy_load_is_an_opaque_500() {
     let store = HookedStore::new(MemorySessionStore::new());
     let app = lazy_app!(store.clone(), Key::generate());
-    let res = app
-        .call(http::TestRequest::post().uri("/login").to_request())
-        .await
-        .expect("ok");
+    let res = send(&app, post("/login", None)).await;
     let cookie = cookie_of(&res).expect("cookie");
     store.hooks.fail_load.set(true);
 
-    let res = app
-        .call(
-            http::TestRequest::get()
-                .uri("/static")
-                .cookie(cookie.clone())
-                .to_request(),
-        )
-        .await
-        .expect("ok");
+    let res = send(&app, get("/static", Some(&cookie))).await;
     assert_eq!(
         res.status().as_u16(),
         200,
@@ -240,12 +161,7 @@ async fn a_failed_lazy_load_is_an_opaque_500() {
     );
 
     let err = app
-        .call(
-            http::TestRequest::get()
-                .uri("/whoami")
-                .cookie(cookie)
-                .to_request(),
-        )
+        .call(get("/whoami", Some(&cookie)))
         .await
         .expect_err("the load failure fails the request");
     let res = err.error_response();

@@ -10,8 +10,7 @@
 //! `LOAD_SECONDS=60 LOAD_CLIENTS=32 cargo test -p session --all-features --release --test load_fault -- --nocapture`
 #![cfg(feature = "redis-session")]
 
-#[path = "support/redis_server.rs"]
-mod redis_server;
+mod support;
 
 use std::{
     cell::RefCell,
@@ -24,11 +23,11 @@ use actix_web::{
     cookie::{Cookie, Key},
     web,
 };
-use redis_server::RedisServer;
 use session::{
     Session, SessionMiddleware,
     storage::{MemorySessionStore, RedisSessionStore, SessionStore},
 };
+use support::redis_server::RedisServer;
 
 const RESPONSE_TIMEOUT: Duration = Duration::from_millis(500);
 

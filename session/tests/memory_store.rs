@@ -3,22 +3,20 @@
 
 use std::collections::BTreeSet;
 
-use actix_web::cookie::time::{Duration, OffsetDateTime};
+mod support;
+
+use actix_web::cookie::time::Duration;
 use serde_json::json;
-use session::{
-    Clock,
-    storage::{MemorySessionStore, SessionChanges, SessionState, SessionStore, UpdateError},
+use session::storage::{
+    MemorySessionStore, SessionChanges, SessionState, SessionStore, UpdateError,
 };
+use support::{manual_clock, start_time};
 
 fn state(pairs: &[(&str, serde_json::Value)]) -> SessionState {
     pairs
         .iter()
         .map(|(k, v)| ((*k).to_owned(), v.clone()))
         .collect()
-}
-
-fn start() -> OffsetDateTime {
-    OffsetDateTime::UNIX_EPOCH + Duration::days(20_000)
 }
 
 #[actix_web::test]
@@ -40,7 +38,7 @@ async fn clones_share_one_map_across_threads() {
 
 #[actix_web::test]
 async fn ttl_is_enforced_on_read() {
-    let clock = Clock::manual(start());
+    let clock = manual_clock();
     let store = MemorySessionStore::builder().clock(clock.clone()).build();
     let key = store
         .save(state(&[("a", json!(1))]), &Duration::seconds(10))
@@ -62,7 +60,7 @@ async fn ttl_is_enforced_on_read() {
 
 #[actix_web::test]
 async fn expired_sessions_are_swept_so_memory_does_not_grow() {
-    let clock = Clock::manual(start());
+    let clock = manual_clock();
     let store = MemorySessionStore::builder()
         .clock(clock.clone())
         .sweep_interval(Duration::seconds(60))
@@ -200,7 +198,7 @@ async fn partial_updates_keep_what_other_requests_wrote() {
 
 #[actix_web::test]
 async fn created_at_is_kept_across_updates() {
-    let clock = Clock::manual(start());
+    let clock = manual_clock();
     let store = MemorySessionStore::builder().clock(clock.clone()).build();
     let key = store
         .save(state(&[("a", json!(1))]), &Duration::hours(1))
@@ -211,5 +209,5 @@ async fn created_at_is_kept_across_updates() {
         .update(key.clone(), state(&[("a", json!(2))]), &Duration::hours(1))
         .await
         .expect("update");
-    assert_eq!(store.created_at(&key), Some(start()));
+    assert_eq!(store.created_at(&key), Some(start_time()));
 }

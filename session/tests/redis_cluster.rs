@@ -2,15 +2,12 @@
 //! the same scenarios as on a standalone server.
 #![cfg(feature = "redis-session")]
 
-#[path = "support/redis_scenarios.rs"]
-mod redis_scenarios;
-#[path = "support/redis_server.rs"]
-mod redis_server;
+mod support;
 
 use std::time::Duration;
 
-use redis_server::RedisCluster;
 use session::storage::RedisSessionStore;
+use support::{redis_scenarios, redis_server::RedisCluster};
 
 async fn store(cluster: &RedisCluster, prefix: &str) -> RedisSessionStore {
     RedisSessionStore::cluster_builder(cluster.urls())
@@ -72,7 +69,7 @@ async fn cluster_node_failure_and_recovery() {
     use std::time::Instant;
 
     use actix_web::http::{Method, StatusCode};
-    use redis_scenarios::{Inspect as _, send};
+    use support::redis_scenarios::{Inspect as _, send};
 
     let mut cluster = RedisCluster::start();
     let store = RedisSessionStore::cluster_builder(cluster.urls())

@@ -2,10 +2,7 @@
 //! Requests fail fast with an opaque 500 and recover without rebuilding the store.
 #![cfg(feature = "redis-session")]
 
-#[path = "support/redis_scenarios.rs"]
-mod redis_scenarios;
-#[path = "support/redis_server.rs"]
-mod redis_server;
+mod support;
 
 use std::{
     sync::Arc,
@@ -13,10 +10,12 @@ use std::{
 };
 
 use actix_web::http::{Method, StatusCode};
-use redis_scenarios::{app, send};
-use redis_server::{RedisServer, SilentPeer};
 use serde_json::json;
 use session::storage::{RedisSessionStore, RedisStoreError};
+use support::{
+    redis_scenarios::{app, send},
+    redis_server::{RedisServer, SilentPeer},
+};
 
 /// The response timeout the failure tests configure.
 const RESPONSE_TIMEOUT: Duration = Duration::from_millis(500);

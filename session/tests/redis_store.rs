@@ -2,16 +2,11 @@
 //! through the real middleware.
 #![cfg(feature = "redis-session")]
 
-#[path = "support/redis_scenarios.rs"]
-mod redis_scenarios;
-#[path = "support/redis_server.rs"]
-mod redis_server;
+mod support;
 
 use std::collections::BTreeSet;
 
 use actix_web::cookie::time::{Duration, OffsetDateTime};
-use redis_scenarios::Inspect as _;
-use redis_server::RedisServer;
 use serde_json::{Value, json};
 use session::{
     Clock,
@@ -19,6 +14,10 @@ use session::{
         LoadError, RedisActorSessionStore, RedisSessionStore, SessionChanges, SessionKey,
         SessionState, SessionStore, UpdateError, generate_session_key,
     },
+};
+use support::{
+    redis_scenarios::{self, Inspect as _},
+    redis_server::RedisServer,
 };
 
 async fn store(server: &RedisServer) -> RedisSessionStore {
@@ -235,7 +234,7 @@ async fn undecodable_records_give_a_fresh_session() {
     let err = store
         .load(&key)
         .await
-        .expect_err("a seed-era string record");
+        .expect_err("a string record, as actix-session 0.6 wrote them");
     assert!(matches!(err, LoadError::Deserialization(_)), "{err:?}");
 }
 
@@ -302,7 +301,7 @@ async fn acceptance_suite() {
     session::test_helpers::acceptance_test_suite(move || store.clone(), true).await;
 }
 
-/// The conformance suite on the seed-era store.
+/// The conformance suite on the actix-session 0.6 store.
 #[actix_web::test]
 async fn acceptance_suite_actor_store() {
     let server = RedisServer::start();

@@ -1,31 +1,24 @@
 //! Promises of SECURITY.md that go beyond actix-session: key rotation, absolute and idle
 //! timeouts on every store, cookies bound to their name, cookie-prefix rules, `Partitioned`.
 
-#[path = "support/counter.rs"]
-mod counter;
-use counter::{counter_app as app, read, write};
-
-#[path = "support/http_helpers.rs"]
-mod http_helpers;
-use http_helpers::{call, cookie_named};
-
-#[path = "support/hooked_store.rs"]
-mod hooked_store;
+mod support;
 
 use actix_web::{
-    App, HttpResponse,
-    cookie::{
-        Cookie, Key,
-        time::{Duration, OffsetDateTime},
-    },
-    dev::Service,
-    test as http, web,
+    cookie::{Cookie, Key, time::Duration},
+    dev::Service as _,
+    web,
 };
-use hooked_store::HookedStore;
 use session::{
-    BuildError, Clock, Session, SessionMiddleware,
+    BuildError, Clock, SessionMiddleware,
     config::{BrowserSession, CookieContentSecurity, PersistentSession, TtlExtensionPolicy},
     storage::{CookieSessionStore, MemorySessionStore, SessionStore},
+};
+use support::{
+    counter::counter_app as app,
+    handlers::{purge, renew},
+    hooked_store::HookedStore,
+    http_helpers::{call, cookie_named, get, post, send},
+    manual_clock,
 };
 
 #[actix_web::test]
@@ -41,11 +34,7 @@ async fn rotated_keys_accept_old_cookies_and_reissue_them_under_the_current_key(
                 .cookie_content_security(security)
                 .build()
         );
-        let (cookie, _) = call(
-            &before,
-            http::TestRequest::post().uri("/write").to_request(),
-        )
-        .await;
+        let (cookie, _) = call(&before, post("/write", None)).await;
         let old_cookie = cookie.expect("cookie");
 
         let after = app!(
@@ -55,14 +44,7 @@ async fn rotated_keys_accept_old_cookies_and_reissue_them_under_the_current_key(
                 .build()
         );
         // A read-only request: the session is accepted and the cookie re-issued at once.
-        let (reissued, body) = call(
-            &after,
-            http::TestRequest::get()
-                .uri("/read")
-                .cookie(old_cookie.clone())
-                .to_request(),
-        )
-        .await;
+        let (reissued, body) = call(&after, get("/read", Some(&old_cookie))).await;
         assert_eq!(body, "1", "{security:?}: accepted under the fallback key");
         let reissued = reissued.expect("re-issued under the current key");
         assert_ne!(reissued.value(), old_cookie.value());
@@ -73,26 +55,12 @@ async fn rotated_keys_accept_old_cookies_and_reissue_them_under_the_current_key(
                 .cookie_content_security(security)
                 .build()
         );
-        let (_, body) = call(
-            &only_new,
-            http::TestRequest::get()
-                .uri("/read")
-                .cookie(reissued)
-                .to_request(),
-        )
-        .await;
+        let (_, body) = call(&only_new, get("/read", Some(&reissued))).await;
         assert_eq!(
             body, "1",
             "{security:?}: the new cookie is under the current key"
         );
-        let (_, body) = call(
-            &only_new,
-            http::TestRequest::get()
-                .uri("/read")
-                .cookie(old_cookie)
-                .to_request(),
-        )
-        .await;
+        let (_, body) = call(&only_new, get("/read", Some(&old_cookie))).await;
         assert_eq!(
             body, "0",
             "{security:?}: an unknown key gives a fresh session"
@@ -126,10 +94,7 @@ async fn signed_values_are_bound_to_the_cookie_name() {
             .cookie_content_security(CookieContentSecurity::Signed)
             .build()
     );
-    let res = other
-        .call(http::TestRequest::post().uri("/write").to_request())
-        .await
-        .expect("ok");
+    let res = send(&other, post("/write", None)).await;
     let foreign = cookie_named(&res, "other").expect("cookie");
 
     let app = app!(
@@ -138,14 +103,7 @@ async fn signed_values_are_bound_to_the_cookie_name() {
             .build()
     );
     let replayed = Cookie::new("id", foreign.value().to_owned());
-    let (_, body) = call(
-        &app,
-        http::TestRequest::get()
-            .uri("/read")
-            .cookie(replayed)
-            .to_request(),
-    )
-    .await;
+    let (_, body) = call(&app, get("/read", Some(&replayed))).await;
     assert_eq!(body, "0", "a value signed for `other` does not open `id`");
 }
 
@@ -161,7 +119,7 @@ async fn absolute_timeout_is_enforced<S: SessionStore + 'static>(store: S, clock
             )
             .build()
     );
-    let (cookie, body) = call(&app, http::TestRequest::post().uri("/write").to_request()).await;
+    let (cookie, body) = call(&app, post("/write", None)).await;
     assert_eq!(body, "1");
     let mut cookie = cookie.expect("cookie");
     assert_eq!(cookie.max_age(), Some(Duration::minutes(30)));
@@ -169,14 +127,7 @@ async fn absolute_timeout_is_enforced<S: SessionStore + 'static>(store: S, clock
     // Active every 20 minutes: the idle timeout never fires.
     for step in 1..6 {
         clock.advance(Duration::minutes(20));
-        let (next, body) = call(
-            &app,
-            http::TestRequest::post()
-                .uri("/write")
-                .cookie(cookie.clone())
-                .to_request(),
-        )
-        .await;
+        let (next, body) = call(&app, post("/write", Some(&cookie))).await;
         assert_eq!(
             body,
             (step + 1).to_string(),
@@ -193,34 +144,16 @@ async fn absolute_timeout_is_enforced<S: SessionStore + 'static>(store: S, clock
 
     // Active a second ago, but two hours old: a fresh session.
     clock.advance(Duration::minutes(19) + Duration::seconds(59));
-    let (_, body) = call(
-        &app,
-        http::TestRequest::get()
-            .uri("/read")
-            .cookie(cookie.clone())
-            .to_request(),
-    )
-    .await;
+    let (_, body) = call(&app, get("/read", Some(&cookie))).await;
     assert_eq!(body, "6", "just before the absolute limit");
     clock.advance(Duration::seconds(1));
-    let (_, body) = call(
-        &app,
-        http::TestRequest::get()
-            .uri("/read")
-            .cookie(cookie)
-            .to_request(),
-    )
-    .await;
+    let (_, body) = call(&app, get("/read", Some(&cookie))).await;
     assert_eq!(body, "0", "past the absolute limit the session is gone");
-}
-
-fn test_clock() -> Clock {
-    Clock::manual(OffsetDateTime::UNIX_EPOCH + Duration::days(20_000))
 }
 
 #[actix_web::test]
 async fn absolute_timeout_on_the_memory_store() {
-    let clock = test_clock();
+    let clock = manual_clock();
     absolute_timeout_is_enforced(
         MemorySessionStore::builder().clock(clock.clone()).build(),
         clock,
@@ -230,7 +163,7 @@ async fn absolute_timeout_on_the_memory_store() {
 
 #[actix_web::test]
 async fn absolute_timeout_on_the_cookie_store() {
-    let clock = test_clock();
+    let clock = manual_clock();
     absolute_timeout_is_enforced(CookieSessionStore::with_clock(clock.clone()), clock).await;
 }
 
@@ -241,27 +174,13 @@ async fn idle_timeout_is_enforced<S: SessionStore + 'static>(store: S, clock: Cl
             .session_lifecycle(BrowserSession::default().state_ttl(Duration::minutes(30)))
             .build()
     );
-    let (cookie, _) = call(&app, http::TestRequest::post().uri("/write").to_request()).await;
+    let (cookie, _) = call(&app, post("/write", None)).await;
     let cookie = cookie.expect("cookie");
     clock.advance(Duration::minutes(29));
-    let (_, body) = call(
-        &app,
-        http::TestRequest::get()
-            .uri("/read")
-            .cookie(cookie.clone())
-            .to_request(),
-    )
-    .await;
+    let (_, body) = call(&app, get("/read", Some(&cookie))).await;
     assert_eq!(body, "1");
     clock.advance(Duration::minutes(1));
-    let (_, body) = call(
-        &app,
-        http::TestRequest::get()
-            .uri("/read")
-            .cookie(cookie)
-            .to_request(),
-    )
-    .await;
+    let (_, body) = call(&app, get("/read", Some(&cookie))).await;
     assert_eq!(
         body, "0",
         "idle for the whole TTL: the session is gone, whatever the browser kept"
@@ -270,7 +189,7 @@ async fn idle_timeout_is_enforced<S: SessionStore + 'static>(store: S, clock: Cl
 
 #[actix_web::test]
 async fn idle_timeout_on_the_memory_store() {
-    let clock = test_clock();
+    let clock = manual_clock();
     idle_timeout_is_enforced(
         MemorySessionStore::builder().clock(clock.clone()).build(),
         clock,
@@ -280,53 +199,27 @@ async fn idle_timeout_on_the_memory_store() {
 
 #[actix_web::test]
 async fn idle_timeout_on_the_cookie_store() {
-    let clock = test_clock();
+    let clock = manual_clock();
     idle_timeout_is_enforced(CookieSessionStore::with_clock(clock.clone()), clock).await;
 }
 
 #[actix_web::test]
 async fn renew_keeps_the_creation_time() {
-    let clock = test_clock();
+    let clock = manual_clock();
     let store = MemorySessionStore::builder().clock(clock.clone()).build();
-    let app = http::init_service(
-        App::new()
-            .wrap(
-                SessionMiddleware::builder(store, Key::generate())
-                    .clock(clock.clone())
-                    .session_lifecycle(BrowserSession::default().absolute_ttl(Duration::hours(1)))
-                    .build(),
-            )
-            .route("/write", web::post().to(write))
-            .route("/read", web::get().to(read))
-            .route(
-                "/renew",
-                web::post().to(|session: Session| async move {
-                    session.renew();
-                    HttpResponse::Ok().finish()
-                }),
-            ),
-    )
-    .await;
-    let (cookie, _) = call(&app, http::TestRequest::post().uri("/write").to_request()).await;
+    let app = app!(
+        SessionMiddleware::builder(store, Key::generate())
+            .clock(clock.clone())
+            .session_lifecycle(BrowserSession::default().absolute_ttl(Duration::hours(1)))
+            .build(),
+        "/renew" => web::post().to(renew),
+    );
+    let (cookie, _) = call(&app, post("/write", None)).await;
     clock.advance(Duration::minutes(50));
-    let (renewed, _) = call(
-        &app,
-        http::TestRequest::post()
-            .uri("/renew")
-            .cookie(cookie.expect("cookie"))
-            .to_request(),
-    )
-    .await;
+    let (renewed, _) = call(&app, post("/renew", Some(&cookie.expect("cookie")))).await;
     let renewed = renewed.expect("renew sets a cookie");
     clock.advance(Duration::minutes(10));
-    let (_, body) = call(
-        &app,
-        http::TestRequest::get()
-            .uri("/read")
-            .cookie(renewed)
-            .to_request(),
-    )
-    .await;
+    let (_, body) = call(&app, get("/read", Some(&renewed))).await;
     assert_eq!(body, "0", "renewing does not extend the absolute lifetime");
 }
 
@@ -398,27 +291,13 @@ fn build_panics_with_a_message_saying_what_to_change() {
 
 #[actix_web::test]
 async fn partitioned_cookies_carry_the_attribute() {
-    let app = http::init_service(
-        App::new()
-            .wrap(
-                SessionMiddleware::builder(MemorySessionStore::new(), Key::generate())
-                    .cookie_partitioned(true)
-                    .build(),
-            )
-            .route("/write", web::post().to(write))
-            .route(
-                "/logout",
-                web::post().to(|session: Session| async move {
-                    session.purge();
-                    HttpResponse::Ok().finish()
-                }),
-            ),
-    )
-    .await;
-    let res = app
-        .call(http::TestRequest::post().uri("/write").to_request())
-        .await
-        .expect("ok");
+    let app = app!(
+        SessionMiddleware::builder(MemorySessionStore::new(), Key::generate())
+            .cookie_partitioned(true)
+            .build(),
+        "/logout" => web::post().to(purge),
+    );
+    let res = send(&app, post("/write", None)).await;
     let header = res
         .headers()
         .get("set-cookie")
@@ -430,15 +309,7 @@ async fn partitioned_cookies_carry_the_attribute() {
         "{header}"
     );
     let cookie = cookie_named(&res, "id").expect("cookie");
-    let res = app
-        .call(
-            http::TestRequest::post()
-                .uri("/logout")
-                .cookie(cookie)
-                .to_request(),
-        )
-        .await
-        .expect("ok");
+    let res = send(&app, post("/logout", Some(&cookie))).await;
     let removal = res
         .headers()
         .get("set-cookie")
@@ -493,10 +364,7 @@ fn raw_session_keys_never_reach_the_logs() {
         actix_web::rt::System::new().block_on(async {
             let store = MemorySessionStore::new();
             let app = app!(SessionMiddleware::new(store.clone(), key.clone()));
-            let res = app
-                .call(http::TestRequest::post().uri("/write").to_request())
-                .await
-                .expect("ok");
+            let res = send(&app, post("/write", None)).await;
             let cookie = cookie_named(&res, "id").expect("cookie");
             cookie_value = cookie.value().to_owned();
             session_key = session::fuzzing::open_cookie_value(&key, "id", cookie.value(), false)
@@ -506,23 +374,9 @@ fn raw_session_keys_never_reach_the_logs() {
                 .delete(&session::storage::SessionKey::try_from(session_key.clone()).expect("key"))
                 .await
                 .expect("delete");
-            let _ = app
-                .call(
-                    http::TestRequest::get()
-                        .uri("/read")
-                        .cookie(cookie.clone())
-                        .to_request(),
-                )
-                .await;
+            let _ = app.call(get("/read", Some(&cookie))).await;
             let tampered = Cookie::new("id", format!("{}x", cookie.value()));
-            let _ = app
-                .call(
-                    http::TestRequest::get()
-                        .uri("/read")
-                        .cookie(tampered)
-                        .to_request(),
-                )
-                .await;
+            let _ = app.call(get("/read", Some(&tampered))).await;
         });
     });
     assert!(
@@ -546,10 +400,7 @@ async fn cookie_defaults_are_secure() {
         MemorySessionStore::new(),
         Key::generate()
     ));
-    let res = app
-        .call(http::TestRequest::post().uri("/write").to_request())
-        .await
-        .expect("ok");
+    let res = send(&app, post("/write", None)).await;
     let header = res
         .headers()
         .get("set-cookie")
@@ -579,43 +430,19 @@ async fn cookie_defaults_are_secure() {
 #[actix_web::test]
 async fn a_failure_while_renewing_never_loses_the_session() {
     let store = HookedStore::new(MemorySessionStore::new());
-    let app = http::init_service(
-        App::new()
-            .wrap(SessionMiddleware::new(store.clone(), Key::generate()))
-            .route("/write", web::post().to(write))
-            .route("/read", web::get().to(read))
-            .route(
-                "/renew",
-                web::post().to(|session: Session| async move {
-                    session.renew();
-                    HttpResponse::Ok().finish()
-                }),
-            ),
-    )
-    .await;
-    let (cookie, _) = call(&app, http::TestRequest::post().uri("/write").to_request()).await;
+    let app = app!(
+        SessionMiddleware::new(store.clone(), Key::generate()),
+        "/renew" => web::post().to(renew),
+    );
+    let (cookie, _) = call(&app, post("/write", None)).await;
     let cookie = cookie.expect("cookie");
     for failing in [&store.hooks.fail_save, &store.hooks.fail_delete] {
         failing.set(true);
-        let result = app
-            .call(
-                http::TestRequest::post()
-                    .uri("/renew")
-                    .cookie(cookie.clone())
-                    .to_request(),
-            )
-            .await;
+        let result = app.call(post("/renew", Some(&cookie))).await;
         let status = result.map_or_else(|err| err.error_response().status(), |res| res.status());
         assert_eq!(status.as_u16(), 500, "a failed renewal is an opaque 500");
         failing.set(false);
-        let (_, body) = call(
-            &app,
-            http::TestRequest::get()
-                .uri("/read")
-                .cookie(cookie.clone())
-                .to_request(),
-        )
-        .await;
+        let (_, body) = call(&app, get("/read", Some(&cookie))).await;
         assert_eq!(body, "1", "the session survived the failed renewal");
     }
 }

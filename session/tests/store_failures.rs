@@ -1,18 +1,16 @@
 //! A store that fails gives an opaque 500 with an empty body, and nothing else leaks.
 
-#[path = "support/http_helpers.rs"]
-mod http_helpers;
-use http_helpers::cookie_of;
-
-#[path = "support/hooked_store.rs"]
-mod hooked_store;
+mod support;
 
 use std::rc::Rc;
 
-use hooked_store::HookedStore;
-
-use actix_web::{App, HttpResponse, cookie::Key, dev::Service, test, web};
+use actix_web::{App, HttpResponse, cookie::Key, dev::Service as _, test, web};
 use session::{Session, SessionMiddleware, storage::MemorySessionStore};
+use support::{
+    handlers::purge,
+    hooked_store::HookedStore,
+    http_helpers::{cookie_of, post, send},
+};
 
 #[actix_web::test]
 async fn store_outages_are_opaque_500s_and_recover() {
@@ -29,30 +27,17 @@ async fn store_outages_are_opaque_500s_and_recover() {
                         .map(|()| HttpResponse::Ok().body("written"))
                 }),
             )
-            .route(
-                "/logout",
-                web::post().to(|session: Session| async move {
-                    session.purge();
-                    HttpResponse::Ok().finish()
-                }),
-            ),
+            .route("/logout", web::post().to(purge)),
     )
     .await;
 
     // Working: a session is created.
-    let res = app
-        .call(test::TestRequest::post().uri("/write").to_request())
-        .await
-        .expect("ok");
+    let res = send(&app, post("/write", None)).await;
     let cookie = cookie_of(&res).expect("cookie");
 
     hooks.set_down(true);
     for (uri, with_cookie) in [("/write", false), ("/write", true), ("/logout", true)] {
-        let mut req = test::TestRequest::post().uri(uri);
-        if with_cookie {
-            req = req.cookie(cookie.clone());
-        }
-        let res = app.call(req.to_request()).await;
+        let res = app.call(post(uri, with_cookie.then_some(&cookie))).await;
         let res = match res {
             Ok(res) => res.map_into_boxed_body(),
             Err(err) => actix_web::dev::ServiceResponse::new(
@@ -76,12 +61,7 @@ async fn store_outages_are_opaque_500s_and_recover() {
     // The store comes back: the same app serves the same session again.
     hooks.set_down(false);
     let res = app
-        .call(
-            test::TestRequest::post()
-                .uri("/write")
-                .cookie(cookie)
-                .to_request(),
-        )
+        .call(post("/write", Some(&cookie)))
         .await
         .expect("recovered");
     assert_eq!(res.status().as_u16(), 200);
@@ -102,10 +82,7 @@ async fn handlers_answering_5xx_do_not_persist_changes() {
             ),
     )
     .await;
-    let res = app
-        .call(test::TestRequest::post().uri("/fail").to_request())
-        .await
-        .expect("ok");
+    let res = send(&app, post("/fail", None)).await;
     assert_eq!(res.status().as_u16(), 500);
     assert!(res.headers().get("set-cookie").is_none());
     assert!(store.is_empty(), "nothing was stored");
@@ -128,21 +105,12 @@ async fn state_too_large_for_a_cookie_is_a_loud_500_not_a_dropped_cookie() {
             ),
     )
     .await;
-    let res = app
-        .call(test::TestRequest::post().uri("/big?n=2000").to_request())
-        .await
-        .expect("ok");
+    let res = send(&app, post("/big?n=2000", None)).await;
     let cookie = cookie_of(&res).expect("fits");
     assert!(format!("id={}", cookie.value()).len() <= 4096);
 
     for n in [2900, 3500, 5000] {
-        let res = app
-            .call(
-                test::TestRequest::post()
-                    .uri(&format!("/big?n={n}"))
-                    .to_request(),
-            )
-            .await;
+        let res = app.call(post(&format!("/big?n={n}"), None)).await;
         let status = match res {
             Ok(res) => {
                 let pair_len = cookie_of(&res).map(|c| format!("id={}", c.value()).len());

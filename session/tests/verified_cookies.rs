@@ -4,26 +4,22 @@
 //! expire, a logged-out server-side session stays logged out, a value under a fallback key is
 //! still re-issued, and everything works the same with the memo off.
 
-#[path = "support/counter.rs"]
-mod counter;
-use counter::counter_app;
-
-#[path = "support/http_helpers.rs"]
-mod http_helpers;
-use http_helpers::call;
+mod support;
 
 use actix_web::{
-    HttpResponse,
-    cookie::{
-        Cookie, Key,
-        time::{Duration, OffsetDateTime},
-    },
-    test as http, web,
+    cookie::{Cookie, Key, time::Duration},
+    web,
 };
 use session::{
-    Clock, Session, SessionMiddleware,
+    SessionMiddleware,
     config::{BrowserSession, CookieContentSecurity},
     storage::{CookieSessionStore, MemorySessionStore},
+};
+use support::{
+    counter::counter_app,
+    handlers::purge,
+    http_helpers::{call, get, post},
+    manual_clock,
 };
 
 const BOTH: [CookieContentSecurity; 2] = [
@@ -31,31 +27,10 @@ const BOTH: [CookieContentSecurity; 2] = [
     CookieContentSecurity::Signed,
 ];
 
-async fn logout(session: Session) -> HttpResponse {
-    session.purge();
-    HttpResponse::Ok().finish()
-}
-
 macro_rules! app {
     ($middleware:expr) => {
-        counter_app!($middleware, "/logout" => web::post().to(logout))
+        counter_app!($middleware, "/logout" => web::post().to(purge))
     };
-}
-
-fn read_with(cookie: &Cookie<'static>) -> actix_http::Request {
-    http::TestRequest::get()
-        .uri("/read")
-        .cookie(cookie.clone())
-        .to_request()
-}
-
-fn write_with(cookie: Option<&Cookie<'static>>) -> actix_http::Request {
-    let req = http::TestRequest::post().uri("/write");
-    match cookie {
-        Some(cookie) => req.cookie(cookie.clone()),
-        None => req,
-    }
-    .to_request()
 }
 
 /// `cookie` with one character of its value changed.
@@ -78,23 +53,23 @@ async fn a_remembered_value_does_not_let_a_tampered_one_in() {
                     .cookie_verified_cache(capacity)
                     .build()
             );
-            let (cookie, _) = call(&app, write_with(None)).await;
+            let (cookie, _) = call(&app, post("/write", None)).await;
             let cookie = cookie.expect("cookie");
             for _ in 0..2 {
-                let (_, body) = call(&app, read_with(&cookie)).await;
+                let (_, body) = call(&app, get("/read", Some(&cookie))).await;
                 assert_eq!(body, "1", "{security:?}, capacity {capacity}");
             }
             let len = cookie.value().len();
             for at in [0, len / 2, len - 1] {
-                let (_, body) = call(&app, read_with(&tampered(&cookie, at))).await;
+                let (_, body) = call(&app, get("/read", Some(&tampered(&cookie, at)))).await;
                 assert_eq!(body, "0", "{security:?}, capacity {capacity}, byte {at}");
             }
             // Each write's new cookie works at once, and the first cookie still does.
-            let (second, body) = call(&app, write_with(Some(&cookie))).await;
+            let (second, body) = call(&app, post("/write", Some(&cookie))).await;
             assert_eq!(body, "2");
-            let (_, body) = call(&app, read_with(&second.expect("cookie"))).await;
+            let (_, body) = call(&app, get("/read", Some(&second.expect("cookie")))).await;
             assert_eq!(body, "2", "{security:?}, capacity {capacity}");
-            let (_, body) = call(&app, read_with(&cookie)).await;
+            let (_, body) = call(&app, get("/read", Some(&cookie))).await;
             assert_eq!(body, "1", "{security:?}, capacity {capacity}");
         }
     }
@@ -102,7 +77,7 @@ async fn a_remembered_value_does_not_let_a_tampered_one_in() {
 
 #[actix_web::test]
 async fn a_remembered_cookie_store_payload_still_expires() {
-    let clock = Clock::manual(OffsetDateTime::UNIX_EPOCH + Duration::days(20_000));
+    let clock = manual_clock();
     let app = app!(
         SessionMiddleware::builder(
             CookieSessionStore::with_clock(clock.clone()),
@@ -112,13 +87,13 @@ async fn a_remembered_cookie_store_payload_still_expires() {
         .session_lifecycle(BrowserSession::default().state_ttl(Duration::minutes(10)))
         .build()
     );
-    let (cookie, _) = call(&app, write_with(None)).await;
+    let (cookie, _) = call(&app, post("/write", None)).await;
     let cookie = cookie.expect("cookie");
     clock.advance(Duration::minutes(9));
-    let (_, body) = call(&app, read_with(&cookie)).await;
+    let (_, body) = call(&app, get("/read", Some(&cookie))).await;
     assert_eq!(body, "1", "remembered and still valid");
     clock.advance(Duration::minutes(2));
-    let (_, body) = call(&app, read_with(&cookie)).await;
+    let (_, body) = call(&app, get("/read", Some(&cookie))).await;
     assert_eq!(body, "0", "remembered, but expired: a fresh session");
 }
 
@@ -128,16 +103,13 @@ async fn a_remembered_cookie_of_a_purged_server_side_session_stays_logged_out() 
         MemorySessionStore::new(),
         Key::generate()
     ));
-    let (cookie, _) = call(&app, write_with(None)).await;
+    let (cookie, _) = call(&app, post("/write", None)).await;
     let cookie = cookie.expect("cookie");
-    let (_, body) = call(&app, read_with(&cookie)).await;
+    let (_, body) = call(&app, get("/read", Some(&cookie))).await;
     assert_eq!(body, "1");
-    let logout = http::TestRequest::post()
-        .uri("/logout")
-        .cookie(cookie.clone())
-        .to_request();
+    let logout = post("/logout", Some(&cookie));
     call(&app, logout).await;
-    let (_, body) = call(&app, read_with(&cookie)).await;
+    let (_, body) = call(&app, get("/read", Some(&cookie))).await;
     assert_eq!(
         body, "0",
         "the store, not the memo, decides whether a session exists"
@@ -154,7 +126,7 @@ async fn a_remembered_value_under_a_fallback_key_is_reissued_every_time() {
                 .cookie_content_security(security)
                 .build()
         );
-        let (old_cookie, _) = call(&before, write_with(None)).await;
+        let (old_cookie, _) = call(&before, post("/write", None)).await;
         let old_cookie = old_cookie.expect("cookie");
 
         let rotated = app!(
@@ -164,7 +136,7 @@ async fn a_remembered_value_under_a_fallback_key_is_reissued_every_time() {
                 .build()
         );
         for round in 0..2 {
-            let (reissued, body) = call(&rotated, read_with(&old_cookie)).await;
+            let (reissued, body) = call(&rotated, get("/read", Some(&old_cookie))).await;
             assert_eq!(body, "1", "{security:?}, round {round}");
             let reissued = reissued.expect("re-issued under the current key");
             assert_ne!(reissued.value(), old_cookie.value());
@@ -177,10 +149,10 @@ async fn a_value_remembered_by_one_middleware_means_nothing_to_another() {
     let store = MemorySessionStore::new();
     let first = app!(SessionMiddleware::new(store.clone(), Key::generate()));
     let second = app!(SessionMiddleware::new(store, Key::generate()));
-    let (cookie, _) = call(&first, write_with(None)).await;
+    let (cookie, _) = call(&first, post("/write", None)).await;
     let cookie = cookie.expect("cookie");
-    let (_, body) = call(&first, read_with(&cookie)).await;
+    let (_, body) = call(&first, get("/read", Some(&cookie))).await;
     assert_eq!(body, "1");
-    let (_, body) = call(&second, read_with(&cookie)).await;
+    let (_, body) = call(&second, get("/read", Some(&cookie))).await;
     assert_eq!(body, "0", "another key: the cookie does not verify");
 }

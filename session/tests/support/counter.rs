@@ -18,16 +18,19 @@ pub(crate) async fn read(session: Session) -> actix_web::Result<HttpResponse> {
 
 /// An app behind `$middleware` with `POST /write` and `GET /read`, plus any extra
 /// `"/path" => route` pairs.
+// Like the `dead_code` allowance in `support`: not every test crate uses the macro.
+#[allow(unused_macros)]
 macro_rules! counter_app {
     ($middleware:expr $(, $path:literal => $route:expr)* $(,)?) => {
         actix_web::test::init_service(
             actix_web::App::new()
                 .wrap($middleware)
-                .route("/write", actix_web::web::post().to($crate::counter::write))
-                .route("/read", actix_web::web::get().to($crate::counter::read))
+                .route("/write", actix_web::web::post().to($crate::support::counter::write))
+                .route("/read", actix_web::web::get().to($crate::support::counter::read))
                 $(.route($path, $route))*,
         )
         .await
     };
 }
+#[allow(unused_imports)]
 pub(crate) use counter_app;

@@ -1,6 +1,5 @@
 //! A store wrapper for tests: delegates every method to an inner store, counts loads, and can
 //! be switched into failing any kind of operation.
-#![allow(dead_code)]
 
 use std::{cell::Cell, rc::Rc};
 

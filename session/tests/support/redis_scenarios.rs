@@ -1,11 +1,5 @@
 //! Store scenarios run through the real middleware, shared by the standalone and the cluster
-//! tests. Include it next to `redis_server.rs`:
-//!
-//! ```ignore
-//! #[path = "support/redis_server.rs"] mod redis_server;
-//! #[path = "support/redis_scenarios.rs"] mod redis_scenarios;
-//! ```
-#![allow(dead_code, unreachable_pub)]
+//! tests.
 
 use std::{sync::Arc, time::Instant};
 
@@ -22,10 +16,13 @@ use serde_json::{Value, json};
 use session::{Session, SessionMiddleware, config::BrowserSession, storage::SessionStore};
 use tokio::sync::{Barrier, Notify};
 
-use crate::redis_server::{RedisCluster, RedisServer};
+use super::{
+    handlers::{purge, renew},
+    redis_server::{RedisCluster, RedisServer},
+};
 
 /// Read access to the Redis behind a store, for assertions.
-pub trait Inspect {
+pub(crate) trait Inspect {
     /// Runs a `redis-cli --raw` command (following cluster redirects).
     fn cli(&self, args: &[&str]) -> String;
     /// Every key matching `pattern`, on every node.
@@ -64,7 +61,7 @@ fn lines(output: &str) -> Vec<String> {
 }
 
 /// The hash at `key` as field → value.
-pub fn hash(redis: &dyn Inspect, key: &str) -> serde_json::Map<String, Value> {
+pub(crate) fn hash(redis: &dyn Inspect, key: &str) -> serde_json::Map<String, Value> {
     let output = redis.cli(&["HGETALL", key]);
     let lines: Vec<&str> = output.lines().collect();
     lines
@@ -76,17 +73,17 @@ pub fn hash(redis: &dyn Inspect, key: &str) -> serde_json::Map<String, Value> {
 
 /// Lets tests hold handlers at chosen points.
 #[derive(Default)]
-pub struct Gate {
+pub(crate) struct Gate {
     /// Notified by `/wait-set` once its session is loaded and changed.
-    pub loaded: Notify,
+    pub(crate) loaded: Notify,
     /// Awaited by `/wait-set` before it answers.
-    pub go: Notify,
+    pub(crate) go: Notify,
     /// Awaited by `/barrier-set` (two parties).
-    pub barrier: Option<Barrier>,
+    pub(crate) barrier: Option<Barrier>,
 }
 
 /// The test application over `store`: a JSON view of the session and routes that change it.
-pub async fn app<S>(
+pub(crate) async fn app<S>(
     store: S,
     ttl: Option<Duration>,
     gate: Arc<Gate>,
@@ -142,53 +139,43 @@ async fn clear(session: Session) -> HttpResponse {
     HttpResponse::Ok().finish()
 }
 
-async fn purge(session: Session) -> HttpResponse {
-    session.purge();
-    HttpResponse::Ok().finish()
-}
-
-async fn renew(session: Session) -> HttpResponse {
-    session.renew();
-    HttpResponse::Ok().finish()
-}
-
+/// [`set`], then holds the answer until the test says `go`.
 async fn wait_set(
     session: Session,
     path: web::Path<(String, String)>,
     gate: web::Data<Gate>,
 ) -> actix_web::Result<HttpResponse> {
-    let (key, value) = path.into_inner();
-    session.insert(key, value)?;
+    let response = set(session, path).await?;
     gate.loaded.notify_one();
     gate.go.notified().await;
-    Ok(HttpResponse::Ok().finish())
+    Ok(response)
 }
 
+/// [`set`], then waits at the barrier for the other request.
 async fn barrier_set(
     session: Session,
     path: web::Path<(String, String)>,
     gate: web::Data<Gate>,
 ) -> actix_web::Result<HttpResponse> {
-    let (key, value) = path.into_inner();
-    session.insert(key, value)?;
+    let response = set(session, path).await?;
     if let Some(barrier) = &gate.barrier {
         barrier.wait().await;
     }
-    Ok(HttpResponse::Ok().finish())
+    Ok(response)
 }
 
 /// What a test request got back.
 #[derive(Debug)]
-pub struct Reply {
-    pub status: StatusCode,
-    pub body: Vec<u8>,
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) body: Vec<u8>,
     /// The `id` cookie the response set, if any.
-    pub cookie: Option<Cookie<'static>>,
+    pub(crate) cookie: Option<Cookie<'static>>,
 }
 
 impl Reply {
     /// The session cookie the response set; fails if it set none or removed it.
-    pub fn session_cookie(&self) -> Cookie<'static> {
+    pub(crate) fn session_cookie(&self) -> Cookie<'static> {
         let cookie = self
             .cookie
             .clone()
@@ -201,20 +188,20 @@ impl Reply {
     }
 
     /// Whether the response removes the session cookie.
-    pub fn removes_cookie(&self) -> bool {
+    pub(crate) fn removes_cookie(&self) -> bool {
         self.cookie
             .as_ref()
             .is_some_and(|cookie| cookie.max_age() == Some(Duration::ZERO))
     }
 
     /// The body as JSON.
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).expect("a JSON body")
     }
 }
 
 /// Sends one request, with the session cookie if given.
-pub async fn send<A, B>(
+pub(crate) async fn send<A, B>(
     app: &A,
     method: Method,
     path: &str,
@@ -260,7 +247,11 @@ where
 }
 
 /// Create, read, change, escape `_` keys, renew (old key dead), purge; checks the layout.
-pub async fn lifecycle<S: SessionStore + 'static>(store: S, redis: &dyn Inspect, prefix: &str) {
+pub(crate) async fn lifecycle<S: SessionStore + 'static>(
+    store: S,
+    redis: &dyn Inspect,
+    prefix: &str,
+) {
     let pattern = format!("{prefix}*");
     let app = app(store, None, Arc::default()).await;
 
@@ -344,7 +335,7 @@ pub async fn lifecycle<S: SessionStore + 'static>(store: S, redis: &dyn Inspect,
 }
 
 /// Two requests load the same session and change different keys: both changes survive.
-pub async fn concurrent_partial_updates<S: SessionStore + 'static>(store: S) {
+pub(crate) async fn concurrent_partial_updates<S: SessionStore + 'static>(store: S) {
     let gate = Arc::new(Gate {
         barrier: Some(Barrier::new(2)),
         ..Gate::default()
@@ -365,7 +356,7 @@ pub async fn concurrent_partial_updates<S: SessionStore + 'static>(store: S) {
 
 /// A logout between another request's load and save: that request does not resurrect the
 /// session.
-pub async fn logout_during_request<S: SessionStore + 'static>(
+pub(crate) async fn logout_during_request<S: SessionStore + 'static>(
     store: S,
     redis: &dyn Inspect,
     prefix: &str,
@@ -399,7 +390,7 @@ pub async fn logout_during_request<S: SessionStore + 'static>(
 }
 
 /// Every session maps to `fixed_key`: the second new session must not overwrite the first.
-pub async fn key_collision_is_detected<S: SessionStore + 'static>(
+pub(crate) async fn key_collision_is_detected<S: SessionStore + 'static>(
     store: S,
     redis: &dyn Inspect,
     fixed_key: &str,
@@ -423,7 +414,7 @@ pub async fn key_collision_is_detected<S: SessionStore + 'static>(
 }
 
 /// A 1500 ms state TTL is stored with millisecond precision.
-pub async fn millisecond_ttl<S: SessionStore + 'static>(
+pub(crate) async fn millisecond_ttl<S: SessionStore + 'static>(
     store: S,
     redis: &dyn Inspect,
     prefix: &str,

@@ -2,11 +2,8 @@
 //! three-master Redis Cluster on free loopback ports, each in its own temporary directory,
 //! killed when dropped. Also a peer that accepts connections and never answers.
 //!
-//! Include it with `#[path = "support/redis_server.rs"] mod redis_server;`.
-//!
 //! If `redis-server` or `redis-cli` is missing the tests fail (they never skip) and say to run
 //! `scripts/ensure-redis.sh`.
-#![allow(dead_code, unreachable_pub)]
 
 use std::{
     io::{Read as _, Write as _},
@@ -27,7 +24,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(10);
 const CLUSTER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Fails the test with instructions when `redis-server` or `redis-cli` is not installed.
-pub fn require_redis() {
+pub(crate) fn require_redis() {
     for tool in ["redis-server", "redis-cli"] {
         let found = Command::new(tool)
             .arg("--version")
@@ -45,7 +42,7 @@ pub fn require_redis() {
 }
 
 /// A port on 127.0.0.1 that was free a moment ago.
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .map(|addr| addr.port())
@@ -75,7 +72,7 @@ fn unique_dir(port: u16) -> PathBuf {
 }
 
 /// Whether something on `port` answers `PING` with `PONG`.
-pub fn ping(port: u16) -> bool {
+pub(crate) fn ping(port: u16) -> bool {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
         return false;
@@ -89,7 +86,7 @@ pub fn ping(port: u16) -> bool {
 }
 
 /// A `redis-server` process on 127.0.0.1, killed on drop.
-pub struct RedisServer {
+pub(crate) struct RedisServer {
     child: Option<Child>,
     port: u16,
     dir: PathBuf,
@@ -98,12 +95,12 @@ pub struct RedisServer {
 
 impl RedisServer {
     /// Starts a standalone server on a free port.
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         Self::start_with(&[])
     }
 
     /// Starts a server on a free port with extra `redis-server` arguments.
-    pub fn start_with(extra_args: &[&str]) -> Self {
+    pub(crate) fn start_with(extra_args: &[&str]) -> Self {
         require_redis();
         let extra_args: Vec<String> = extra_args.iter().map(|arg| (*arg).to_owned()).collect();
         for _ in 0..5 {
@@ -165,22 +162,22 @@ impl RedisServer {
     }
 
     /// `redis://127.0.0.1:<port>`.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
     /// `127.0.0.1:<port>`.
-    pub fn addr(&self) -> String {
+    pub(crate) fn addr(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
 
     /// The server's port.
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.port
     }
 
     /// Kills the server (SIGKILL), as a crash would.
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -188,7 +185,7 @@ impl RedisServer {
     }
 
     /// Starts the server again on the same port (after [`kill`](Self::kill)).
-    pub fn restart(&mut self) {
+    pub(crate) fn restart(&mut self) {
         self.kill();
         let deadline = Instant::now() + START_TIMEOUT;
         while !self.spawn() {
@@ -202,12 +199,12 @@ impl RedisServer {
     }
 
     /// Freezes the server (SIGSTOP): connections stay open, nothing is answered.
-    pub fn pause(&self) {
+    pub(crate) fn pause(&self) {
         self.signal("-STOP");
     }
 
     /// Thaws a [paused](Self::pause) server (SIGCONT).
-    pub fn resume(&self) {
+    pub(crate) fn resume(&self) {
         self.signal("-CONT");
     }
 
@@ -222,7 +219,7 @@ impl RedisServer {
     }
 
     /// Runs `redis-cli --raw` against this server and returns its output, trimmed.
-    pub fn cli(&self, args: &[&str]) -> String {
+    pub(crate) fn cli(&self, args: &[&str]) -> String {
         cli(self.port, false, args)
     }
 }
@@ -257,14 +254,14 @@ fn cli(port: u16, cluster: bool, args: &[&str]) -> String {
 }
 
 /// A three-master Redis Cluster (no replicas) on 127.0.0.1, killed on drop.
-pub struct RedisCluster {
+pub(crate) struct RedisCluster {
     nodes: Vec<RedisServer>,
 }
 
 impl RedisCluster {
     /// Starts three cluster-enabled servers, joins them with `redis-cli --cluster create`, and
     /// waits until every node reports `cluster_state:ok`.
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         require_redis();
         let mut nodes = Vec::new();
         let mut attempts = 0;
@@ -306,7 +303,7 @@ impl RedisCluster {
     }
 
     /// Waits until every node reports `cluster_state:ok`.
-    pub fn wait_until_ok(&self) {
+    pub(crate) fn wait_until_ok(&self) {
         let deadline = Instant::now() + CLUSTER_TIMEOUT;
         loop {
             let all_ok = self.nodes.iter().all(|node| {
@@ -326,28 +323,28 @@ impl RedisCluster {
     }
 
     /// The nodes' `redis://` URLs.
-    pub fn urls(&self) -> Vec<String> {
+    pub(crate) fn urls(&self) -> Vec<String> {
         self.nodes.iter().map(RedisServer::url).collect()
     }
 
     /// The nodes.
-    pub fn nodes(&self) -> &[RedisServer] {
+    pub(crate) fn nodes(&self) -> &[RedisServer] {
         &self.nodes
     }
 
     /// One node, to kill or restart it.
-    pub fn node_mut(&mut self, index: usize) -> &mut RedisServer {
+    pub(crate) fn node_mut(&mut self, index: usize) -> &mut RedisServer {
         &mut self.nodes[index]
     }
 
     /// Runs `redis-cli -c --raw` (following redirects) through the first node.
-    pub fn cli(&self, args: &[&str]) -> String {
+    pub(crate) fn cli(&self, args: &[&str]) -> String {
         cli(self.nodes[0].port(), true, args)
     }
 }
 
 /// A TCP peer on 127.0.0.1 that accepts connections and never answers.
-pub struct SilentPeer {
+pub(crate) struct SilentPeer {
     port: u16,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -355,7 +352,7 @@ pub struct SilentPeer {
 
 impl SilentPeer {
     /// Starts accepting on a free port.
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a silent peer");
         let port = listener.local_addr().expect("local address").port();
         listener
@@ -382,7 +379,7 @@ impl SilentPeer {
     }
 
     /// `redis://127.0.0.1:<port>`.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
 }

@@ -1,0 +1,117 @@
+//! The conformance suites every [`SessionStore`] must pass (feature `test-helpers`).
+//!
+//! Run both against your store; each drives the real middleware:
+//!
+//! ```no_run
+//! use session::{
+//!     storage::MemorySessionStore,
+//!     test_helpers::{acceptance_test_suite, concurrency_test_suite},
+//! };
+//!
+//! #[actix_web::test]
+//! async fn my_store_conforms() {
+//!     let store = MemorySessionStore::new();
+//!     acceptance_test_suite(move || store.clone(), true).await;
+//! }
+//!
+//! #[actix_web::test]
+//! async fn my_store_loses_no_update() {
+//!     let store = MemorySessionStore::new();
+//!     concurrency_test_suite(move || store.clone()).await;
+//! }
+//! ```
+//!
+//! Each step of a suite is also a public function, in [`acceptance`] and [`concurrency`],
+//! named after the promise it checks: when a suite fails, run the failing step on its own.
+
+pub mod acceptance;
+mod app;
+pub mod concurrency;
+
+use actix_web::cookie::Key;
+
+use crate::{config::CookieContentSecurity, storage::SessionStore};
+
+/// A fresh random key for signing or encrypting cookies.
+pub fn key() -> Key {
+    Key::generate()
+}
+
+/// Runs the whole session lifecycle through the real middleware against stores made by
+/// `store_builder`, once with `Signed` and once with `Private` cookies: every function of
+/// [`acceptance`].
+///
+/// Covered: create; read without a `Set-Cookie`; change; renew (the old key is dead when
+/// `is_invalidation_supported`); purge with a removal cookie that repeats the cookie's
+/// attributes; persistent vs browser cookies; both TTL extension policies; guards reading the
+/// session; the whole flow over real HTTP.
+///
+/// `is_invalidation_supported` is `true` for stores that forget a session when it is
+/// deleted (server-side stores) and `false` for the cookie store, where a copied cookie stays
+/// valid until it expires.
+///
+/// # Panics
+/// When the store does not behave as a session store must.
+pub async fn acceptance_test_suite<F, Store>(store_builder: F, is_invalidation_supported: bool)
+where
+    Store: SessionStore + 'static,
+    F: Fn() -> Store + Clone + Send + 'static,
+{
+    use acceptance::*;
+
+    let invalidation = is_invalidation_supported;
+    for security in [
+        CookieContentSecurity::Signed,
+        CookieContentSecurity::Private,
+    ] {
+        a_new_session_sets_one_cookie_with_the_configured_attributes(store_builder(), security)
+            .await;
+        reading_sends_no_cookie(store_builder(), security).await;
+        browser_session_cookie_has_no_max_age(store_builder(), security).await;
+        ttl_is_extended_on_changes_only(store_builder(), security).await;
+        ttl_is_extended_on_every_request(store_builder(), security).await;
+        renew_keeps_the_state_under_a_new_key(store_builder(), invalidation, security).await;
+        purge_sends_a_removal_cookie_and_forgets_the_session(
+            store_builder(),
+            invalidation,
+            security,
+        )
+        .await;
+        guards_read_the_session(store_builder(), security).await;
+        the_lifecycle_works_over_real_http(store_builder.clone(), invalidation, security).await;
+    }
+}
+
+/// How many parallel requests [`concurrency::parallel_writes_to_different_keys_all_survive`]
+/// fires at one session.
+pub const PARALLEL_REQUESTS: usize = 50;
+
+/// Checks that a store loses no update under concurrency, over a real HTTP server with two
+/// workers whose stores come from `store_builder` (clones must share one backend): every
+/// function of [`concurrency`].
+///
+/// - [`PARALLEL_REQUESTS`] parallel requests on one session, each reading the session,
+///   awaiting briefly, then setting its own key: every key survives;
+/// - parallel writes of one key end with one of the written values, never a mix;
+/// - a request that loaded the session before a concurrent logout does not bring it back;
+/// - a request still carrying the old cookie after a concurrent `renew` does not revive the
+///   old key.
+///
+/// Stores that write the whole state on every change (the default
+/// [`SessionStore::update_changes`]) fail the first check; the cookie store cannot pass it by
+/// design (each response carries its own copy of the state).
+///
+/// # Panics
+/// When an update is lost or a session comes back.
+pub async fn concurrency_test_suite<F, Store>(store_builder: F)
+where
+    Store: SessionStore + 'static,
+    F: Fn() -> Store + Clone + Send + 'static,
+{
+    use concurrency::*;
+
+    parallel_writes_to_different_keys_all_survive(store_builder.clone()).await;
+    parallel_writes_to_one_key_leave_one_whole_value(store_builder.clone()).await;
+    a_logout_is_not_undone_by_a_request_in_flight(store_builder.clone()).await;
+    a_renewed_key_is_not_revived_by_a_request_in_flight(store_builder).await;
+}

@@ -1,0 +1,36 @@
+//! Code shared by the integration tests. Each test file declares `mod support;` and uses
+//! the parts it needs:
+//!
+//! - `counter`: a counter in the session and an app around it (`counter_app!`);
+//! - `handlers`: the handlers several apps route to (logout, renew);
+//! - `http_helpers`: requests in one line, and the cookies a response sets;
+//! - `hooked_store`: a store wrapper that counts loads and fails on demand;
+//! - `redis_server` and `redis_scenarios`: real Redis servers and the scenarios the Redis
+//!   tests share (feature `redis-session`);
+//! - `manual_clock`: a clock the tests move by hand.
+
+// Every test file is a crate of its own that uses only part of this module; the rest would
+// be reported as dead code in that crate.
+#![allow(dead_code)]
+
+pub(crate) mod counter;
+pub(crate) mod handlers;
+pub(crate) mod hooked_store;
+pub(crate) mod http_helpers;
+#[cfg(feature = "redis-session")]
+pub(crate) mod redis_scenarios;
+#[cfg(feature = "redis-session")]
+pub(crate) mod redis_server;
+
+use actix_web::cookie::time::{Duration, OffsetDateTime};
+use session::Clock;
+
+/// The instant the manual clocks of the tests start at: day 20 000 after the Unix epoch.
+pub(crate) fn start_time() -> OffsetDateTime {
+    OffsetDateTime::UNIX_EPOCH + Duration::days(20_000)
+}
+
+/// A clock at [`start_time`] that only moves when a test advances it.
+pub(crate) fn manual_clock() -> Clock {
+    Clock::manual(start_time())
+}

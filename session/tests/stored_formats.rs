@@ -7,8 +7,7 @@
 #![cfg(any(feature = "cookie-session", feature = "redis-session"))]
 
 #[cfg(feature = "redis-session")]
-#[path = "support/redis_server.rs"]
-mod redis_server;
+mod support;
 
 use actix_web::{
     App, HttpResponse,
@@ -140,7 +139,7 @@ mod redis {
 
     use session::storage::{RedisSessionStore, SessionChanges};
 
-    use super::{redis_server::RedisServer, *};
+    use super::{support::redis_server::RedisServer, *};
 
     const HASH: &str = include_str!("fixtures/redis-v1-hash.txt");
     const SESSION_KEY: &str = include_str!("fixtures/redis-v1-session-key.txt");

@@ -3,7 +3,7 @@
 //! killed when dropped. Also a peer that accepts connections and never answers.
 //!
 //! If `redis-server` or `redis-cli` is missing the tests fail (they never skip) and say to run
-//! `scripts/ensure-redis.sh`.
+//! `scripts/setup.sh`.
 
 use std::{
     io::{Read as _, Write as _},
@@ -35,7 +35,7 @@ pub(crate) fn require_redis() {
         assert!(
             found,
             "`{tool}` is not installed or not on PATH: the Redis store tests need a real Redis. \
-             Run `scripts/ensure-redis.sh` (it installs redis-server and redis-cli, or tells you \
+             Run `scripts/setup.sh` (it installs redis-server and redis-cli, or tells you \
              how), then run the tests again."
         );
     }

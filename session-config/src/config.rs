@@ -5,7 +5,7 @@ use std::{fmt, time::Duration};
 use figment::value::Value;
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 
-use crate::{SecretKey, duration};
+use crate::{duration, secret::SecretKey};
 
 /// The complete configuration of the session middleware.
 ///

@@ -11,6 +11,9 @@ pub const ENV_PREFIX: &str = "SESSION_";
 /// The figment name of the provider that supplies
 /// [`SessionConfig::default`](crate::SessionConfig).
 pub(crate) const DEFAULTS_PROVIDER: &str = "session-config defaults";
+/// The figment name of the `SESSION_*` environment provider, whose metadata names each
+/// value's variable.
+pub(crate) const ENV_PROVIDER: &str = "`SESSION_` environment variables";
 
 /// The top-level keys.
 pub(crate) const TOP_KEYS: &[&str] = &[

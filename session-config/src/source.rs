@@ -6,9 +6,9 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use figment::{Figment, Metadata};
+use figment::{Figment, Metadata, Profile};
 
-use crate::keys::{self, DEFAULTS_PROVIDER};
+use crate::keys::{self, DEFAULTS_PROVIDER, ENV_PROVIDER};
 
 /// Where a configuration value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,9 +56,10 @@ pub(crate) fn source_of(figment: &Figment, key: &str) -> Option<ValueSource> {
 /// Where a value of `key` described by `metadata` came from.
 pub(crate) fn from_metadata(metadata: &Metadata, key: &str) -> ValueSource {
     let path = keys::segments(key);
-    if let Some(prefix) = env_prefix(metadata) {
+    if metadata.name == ENV_PROVIDER {
+        // The environment provider's interpolater gives the variable's own name.
         return ValueSource::Env {
-            var: env_var_name(&prefix, &path),
+            var: metadata.interpolate(&Profile::Default, &path),
         };
     }
     match &metadata.source {
@@ -69,36 +70,6 @@ pub(crate) fn from_metadata(metadata: &Metadata, key: &str) -> ValueSource {
         _ if metadata.name == DEFAULTS_PROVIDER => ValueSource::Default,
         _ => ValueSource::Other(metadata.name.to_string()),
     }
-}
-
-/// The prefix of an `Env` provider (`SESSION_`), or `None` for other providers. Figment names
-/// a prefixed env provider "`PREFIX` environment variable(s)".
-fn env_prefix(metadata: &Metadata) -> Option<String> {
-    if metadata.source.is_some() || !metadata.name.ends_with("environment variable(s)") {
-        return None;
-    }
-    let mut parts = metadata.name.split('`');
-    match (parts.next(), parts.next()) {
-        (Some(""), Some(prefix)) => Some(prefix.to_owned()),
-        _ => Some(String::new()),
-    }
-}
-
-/// `SESSION_` + the path uppercased and joined by `__`, spelled as it is in the environment
-/// when such a variable exists (figment matches names case-insensitively).
-fn env_var_name(prefix: &str, path: &[&str]) -> String {
-    let name = format!(
-        "{prefix}{}",
-        path.iter()
-            .map(|segment| segment.to_ascii_uppercase())
-            .collect::<Vec<_>>()
-            .join("__")
-    );
-    std::env::vars_os()
-        .filter_map(|(var, _)| var.into_string().ok())
-        .find(|var| var.trim().eq_ignore_ascii_case(&name))
-        .map(|var| var.trim().to_owned())
-        .unwrap_or(name)
 }
 
 /// The 1-based line of `path` in a TOML file: the line that sets it, within its `[table]`, or

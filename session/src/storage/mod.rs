@@ -10,6 +10,7 @@
 
 mod interface;
 mod key_generation;
+mod redact;
 mod session_key;
 
 #[cfg(feature = "cookie-session")]
@@ -25,6 +26,7 @@ pub use self::{
         UpdateError,
     },
     key_generation::generate_session_key,
+    redact::redact_url,
     session_key::{InvalidSessionKeyError, SessionKey},
 };
 

@@ -5,10 +5,10 @@ use std::{fmt, sync::Arc};
 use actix_web::cookie::time::Duration;
 use tokio::sync::OnceCell;
 
-use super::{RedisSessionStore, RedisStoreError, builder::redact_url};
+use super::{RedisSessionStore, RedisStoreError};
 use crate::storage::{
     DeleteError, LoadError, SaveError, SessionChanges, SessionKey, SessionState, SessionStore,
-    UpdateError,
+    UpdateError, redact_url,
 };
 
 type KeyGen = Arc<dyn Fn(&str) -> String + Send + Sync + 'static>;

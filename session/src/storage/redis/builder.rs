@@ -6,7 +6,7 @@ use super::{
     Inner, RedisSessionStore, RedisStoreError,
     connection::{Connection, Timeouts},
 };
-use crate::Clock;
+use crate::{Clock, storage::redact_url};
 
 /// The default prefix of every session key in Redis.
 pub(super) const DEFAULT_KEY_PREFIX: &str = "session:";
@@ -171,62 +171,5 @@ impl fmt::Debug for RedisSessionStoreBuilder {
             .field("connect_timeout", &self.timeouts.connect)
             .field("response_timeout", &self.timeouts.response)
             .finish()
-    }
-}
-
-/// The URL with the password (and any `pass`/`password` query parameter) replaced by `***`.
-pub(super) fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let authority = match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{user}:***@{host}"),
-            // `redis://secret@host` carries the password alone.
-            None => format!("***@{host}"),
-        },
-        None => authority.to_owned(),
-    };
-    let tail = match tail.split_once('?') {
-        Some((path, query)) => {
-            let query: Vec<String> = query
-                .split('&')
-                .map(|param| match param.split_once('=') {
-                    Some((name, _))
-                        if name.eq_ignore_ascii_case("pass")
-                            || name.eq_ignore_ascii_case("password") =>
-                    {
-                        format!("{name}=***")
-                    }
-                    _ => param.to_owned(),
-                })
-                .collect();
-            format!("{path}?{}", query.join("&"))
-        }
-        None => tail.to_owned(),
-    };
-    format!("{scheme}://{authority}{tail}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_url;
-
-    #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(
-            redact_url("redis://user:s3cret@host:6379/0"),
-            "redis://user:***@host:6379/0"
-        );
-        assert_eq!(redact_url("rediss://:s3cret@host"), "rediss://:***@host");
-        assert_eq!(redact_url("redis://s3cret@host"), "redis://***@host");
-        assert_eq!(redact_url("redis://host:6379"), "redis://host:6379");
-        assert_eq!(
-            redact_url("redis+unix:///tmp/r.sock?db=1&pass=s3cret"),
-            "redis+unix:///tmp/r.sock?db=1&pass=***"
-        );
-        assert_eq!(redact_url("host:6379"), "host:6379");
     }
 }

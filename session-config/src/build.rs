@@ -95,7 +95,7 @@ impl SessionConfig {
 
     #[cfg(feature = "redis")]
     async fn redis_store(&self) -> Result<AnyStore, ConfigError> {
-        use session::storage::RedisSessionStore;
+        use session::storage::{RedisSessionStore, redact_url};
 
         let redis = &self.redis;
         macro_rules! configure {
@@ -125,7 +125,7 @@ impl SessionConfig {
                     redis
                         .url
                         .as_deref()
-                        .map(|url| format!("{:?}", crate::config::redact_url(url))),
+                        .map(|url| format!("{:?}", redact_url(url))),
                 ),
             ])
         })

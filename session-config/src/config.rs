@@ -4,6 +4,7 @@ use std::{fmt, time::Duration};
 
 use figment::value::Value;
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
+use session::storage::redact_url;
 
 use crate::{duration, secret::SecretKey};
 
@@ -317,30 +318,12 @@ impl<'de> Deserialize<'de> for Timeout {
     }
 }
 
-/// Hides the user-info part (`user:password@`) of a URL.
-pub(crate) fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_owned();
-    };
-    let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{}://<redacted>{}", &url[..scheme_end], &rest[at..]),
-        None => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn redacts_passwords_in_urls() {
-        assert_eq!(
-            redact_url("redis://user:hunter2@host:6379/0"),
-            "redis://<redacted>@host:6379/0"
-        );
-        assert_eq!(redact_url("redis://host:6379"), "redis://host:6379");
+    fn debug_hides_url_passwords() {
         let config = RedisConfig {
             url: Some("rediss://:hunter2@host".to_owned()),
             cluster: vec!["redis://a:hunter2@node1".to_owned()],

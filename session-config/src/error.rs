@@ -4,9 +4,9 @@
 use std::fmt;
 
 use figment::{Figment, value::Value};
+use session::storage::redact_url;
 
 use crate::{
-    config::redact_url,
     keys::{self, is_secret, is_url},
     secret::REDACTED,
     source::{self, ValueSource},

@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use session::storage::redact_url;
+
 use crate::{
     config::{CookieConfig, LifecycleConfig, SameSiteConfig, SessionConfig, StoreKind, Timeout},
     error::Problem,
@@ -193,7 +195,7 @@ fn check_redis_url(key: &str, url: &str, problems: &mut Vec<Problem>) {
                 key,
                 format!("expected a URL starting with {}", REDIS_SCHEMES.join(", ")),
             )
-            .with_value(quoted(&crate::config::redact_url(url))),
+            .with_value(quoted(&redact_url(url))),
         );
     }
 }

@@ -12,7 +12,7 @@
 //!    (`SESSION_COOKIE__NAME` sets `cookie.name`),
 //!
 //! checks the result (unknown keys, bad values, cookie-prefix rules, missing Redis URL…),
-//! and turns it into a [`SessionMiddleware`] over the chosen [`AnyStore`].
+//! and turns it into a [`SessionMiddleware`](session::SessionMiddleware) over the chosen [`AnyStore`].
 //!
 //! # Quick start
 //! ```no_run
@@ -70,7 +70,7 @@
 //! ```
 //!
 //! # Your own providers
-//! [`SessionConfig::figment`] is an ordinary [`Figment`]: merge more providers on top (they
+//! [`SessionConfig::figment`] is an ordinary [`Figment`](figment::Figment): merge more providers on top (they
 //! win), or nest the session settings in your application's figment, then extract with
 //! [`SessionConfig::from_figment`] to keep the checks and the error reporting.
 //! ```

@@ -6,7 +6,7 @@ use std::time::Duration;
 use actix_web::cookie::{Key, time::Duration as CookieDuration};
 use session::{
     SessionMiddleware,
-    config::{BrowserSession, PersistentSession, SessionLifecycle},
+    config::{BrowserSession, BuildError, PersistentSession, SessionLifecycle},
     storage::{CookieSessionStore, MemorySessionStore, SessionStore},
 };
 
@@ -15,7 +15,7 @@ use crate::{
     error::{ConfigError, Problem},
     secret::SecretKey,
     store::AnyStore,
-    validate::validate,
+    validate::{cookie_problem, validate},
 };
 
 impl SessionConfig {
@@ -90,7 +90,7 @@ impl SessionConfig {
             .session_lifecycle(lifecycle(&self.lifecycle))
             .lazy_loading(self.lazy_loading)
             .try_build()
-            .map_err(|err| ConfigError::new(vec![Problem::new("cookie", err.to_string())]))
+            .map_err(build_error)
     }
 
     #[cfg(feature = "redis")]
@@ -141,6 +141,22 @@ impl SessionConfig {
             .with_value(Some("\"redis\"".to_owned())),
         ]))
     }
+}
+
+/// The runtime's refusal as problems about our keys. `validate` has refused all of these
+/// already; this keeps them well reported should the two ever disagree.
+fn build_error(error: BuildError) -> ConfigError {
+    let problems = match error {
+        BuildError::Cookie(rules) => rules.into_iter().map(cookie_problem).collect(),
+        BuildError::TooManyFallbackKeys(_) => {
+            vec![Problem::new("fallback_keys", error.to_string())]
+        }
+        BuildError::NonPositiveAbsoluteTtl => {
+            vec![Problem::new("lifecycle.absolute_ttl", error.to_string())]
+        }
+        _ => vec![Problem::new("", error.to_string())],
+    };
+    ConfigError::new(problems)
 }
 
 /// The runtime's lifecycle for `[lifecycle]`.

@@ -4,7 +4,7 @@ use std::{fmt, time::Duration};
 
 use figment::value::Value;
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
-use session::storage::redact_url;
+use session::{config::CookieSettings, storage::redact_url};
 
 use crate::{duration, secret::SecretKey};
 
@@ -123,6 +123,21 @@ impl Default for CookieConfig {
             content_security: ContentSecurityConfig::Private,
             verified_cache: session::config::DEFAULT_VERIFIED_COOKIE_CACHE,
         }
+    }
+}
+
+impl CookieConfig {
+    /// The runtime's cookie settings for this section, which its cookie rules check.
+    pub(crate) fn to_settings(&self) -> CookieSettings {
+        let mut settings = CookieSettings::default();
+        settings.name.clone_from(&self.name);
+        settings.secure = self.secure;
+        settings.http_only = self.http_only;
+        settings.same_site = self.same_site.into();
+        settings.path.clone_from(&self.path);
+        settings.domain.clone_from(&self.domain);
+        settings.partitioned = self.partitioned;
+        settings
     }
 }
 

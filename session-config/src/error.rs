@@ -4,7 +4,7 @@
 use std::fmt;
 
 use figment::{Figment, value::Value};
-use session::storage::redact_url;
+use session::{config::CookieRule, storage::redact_url};
 
 use crate::{
     keys::{self, is_secret, is_url},
@@ -58,6 +58,7 @@ pub struct Problem {
     value: Option<String>,
     source: Option<ValueSource>,
     message: String,
+    cookie_rule: Option<CookieRule>,
 }
 
 impl Problem {
@@ -75,6 +76,7 @@ impl Problem {
             value: None,
             source: None,
             message,
+            cookie_rule: None,
         }
     }
 
@@ -85,6 +87,11 @@ impl Problem {
 
     pub(crate) fn with_source(mut self, source: Option<ValueSource>) -> Self {
         self.source = source;
+        self
+    }
+
+    pub(crate) fn with_cookie_rule(mut self, rule: CookieRule) -> Self {
+        self.cookie_rule = Some(rule);
         self
     }
 
@@ -108,6 +115,12 @@ impl Problem {
     /// What is wrong.
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// The cookie rule the settings break, when this problem is one: the same [`CookieRule`]
+    /// that `SessionMiddlewareBuilder::try_build` refuses these settings with.
+    pub fn cookie_rule(&self) -> Option<&CookieRule> {
+        self.cookie_rule.as_ref()
     }
 }
 

@@ -11,8 +11,9 @@
 //! 3. environment variables `SESSION_*`, with `__` between the parts of nested keys
 //!    (`SESSION_COOKIE__NAME` sets `cookie.name`),
 //!
-//! checks the result (unknown keys, bad values, cookie-prefix rules, missing Redis URL…),
-//! and turns it into a [`SessionMiddleware`](session::SessionMiddleware) over the chosen [`AnyStore`].
+//! checks the result (unknown keys, bad values, the runtime's cookie rules, missing Redis
+//! URL…), and turns it into a [`SessionMiddleware`](session::SessionMiddleware) over the
+//! chosen [`AnyStore`].
 //!
 //! # Quick start
 //! ```no_run
@@ -70,9 +71,10 @@
 //! ```
 //!
 //! # Your own providers
-//! [`SessionConfig::figment`] is an ordinary [`Figment`](figment::Figment): merge more providers on top (they
-//! win), or nest the session settings in your application's figment, then extract with
-//! [`SessionConfig::from_figment`] to keep the checks and the error reporting.
+//! [`SessionConfig::figment`] is an ordinary [`Figment`](figment::Figment): merge more
+//! providers on top (they win), or nest the session settings in your application's figment,
+//! then extract with [`SessionConfig::from_figment`] to keep the checks and the error
+//! reporting.
 //! ```
 //! use figment::providers::Serialized;
 //! use session_config::SessionConfig;
@@ -103,7 +105,7 @@
 //! | `cookie.partitioned` | `SESSION_COOKIE__PARTITIONED` | `false` | the `Partitioned` attribute (CHIPS); requires `secure` |
 //! | `cookie.same_site` | `SESSION_COOKIE__SAME_SITE` | `"lax"` | `"strict"`, `"lax"`, `"none"` (needs `secure`) |
 //! | `cookie.path` | `SESSION_COOKIE__PATH` | `"/"` | starts with `/` |
-//! | `cookie.domain` | `SESSION_COOKIE__DOMAIN` | none (this host only) | a domain |
+//! | `cookie.domain` | `SESSION_COOKIE__DOMAIN` | none (this host only) | a host name such as `"example.com"` |
 //! | `cookie.content_security` | `SESSION_COOKIE__CONTENT_SECURITY` | `"private"` | `"private"` (encrypted), `"signed"` (readable by the client) |
 //! | `cookie.verified_cache` | `SESSION_COOKIE__VERIFIED_CACHE` | `1024` | verified cookie values remembered per worker (a repeated cookie skips the MAC check and decryption); `0` turns it off |
 //! | `lifecycle.kind` | `SESSION_LIFECYCLE__KIND` | `"browser"` | `"browser"` (no `Max-Age`), `"persistent"` (`Max-Age = ttl`) |
@@ -164,7 +166,8 @@
 //! # });
 //! ```
 //! [`ConfigError::problems`] gives them one by one ([`Problem`]): key, value, source and
-//! message.
+//! message, and for cookie settings the [`CookieRule`](session::config::CookieRule) they
+//! break: the same rules, and so the same refusals, as `SessionMiddlewareBuilder::try_build`.
 //!
 //! # Features
 //! - `redis`: the `store = "redis"` store (`AnyStore::Redis`), through `session`'s

@@ -1,13 +1,16 @@
-//! The rules serde cannot check: cookie attributes, TTL ranges, Redis settings, the number
-//! of fallback keys. Each problem names its key; `extract` adds the value
-//! and the source.
+//! The rules serde cannot check: the runtime's cookie rules (mapped to their keys), TTL
+//! ranges, Redis settings, the number of fallback keys. Each problem names its key;
+//! `extract` adds the value and the source.
 
 use std::time::Duration;
 
-use session::storage::redact_url;
+use session::{
+    config::{CookieRule, CookieSetting},
+    storage::redact_url,
+};
 
 use crate::{
-    config::{CookieConfig, LifecycleConfig, SameSiteConfig, SessionConfig, StoreKind, Timeout},
+    config::{CookieConfig, LifecycleConfig, SessionConfig, StoreKind, Timeout},
     error::Problem,
 };
 
@@ -18,7 +21,7 @@ const MAX_TTL: Duration = Duration::from_secs(400 * 24 * 60 * 60);
 /// bad cookie).
 const MAX_FALLBACK_KEYS: usize = session::config::MAX_FALLBACK_KEYS;
 
-/// Checks what serde cannot: cookie-name prefixes, TTL ranges, Redis settings. With
+/// Checks what serde cannot: the cookie rules, TTL ranges, Redis settings. With
 /// `check_store`, also the settings of the chosen store.
 pub(crate) fn validate(config: &SessionConfig, check_store: bool) -> Vec<Problem> {
     let mut problems = Vec::new();
@@ -41,95 +44,81 @@ fn quoted(text: &str) -> Option<String> {
     Some(format!("{text:?}"))
 }
 
+/// The runtime's cookie rules (`CookieSettings::check`), each broken one as a problem
+/// about its key.
 fn check_cookie(cookie: &CookieConfig, problems: &mut Vec<Problem>) {
-    let name = &cookie.name;
-    if name.is_empty() {
-        problems.push(Problem::new("cookie.name", "must not be empty"));
-    } else if let Some(bad) = name.chars().find(|c| !is_token_char(*c)) {
-        problems.push(Problem::new(
-            "cookie.name",
-            format!(
-                "{bad:?} is not allowed in a cookie name (letters, digits and !#$%&'*+-.^_`|~ are)"
-            ),
-        ));
-    }
-    let lower = name.to_ascii_lowercase();
-    if lower.starts_with("__host-") {
-        let prefix = &name[..7];
-        if !cookie.secure {
-            problems.push(Problem::new(
-                "cookie.secure",
-                format!(
-                    "a cookie named {name:?} (cookie.name) must be Secure: browsers reject `{prefix}` cookies without it"
-                ),
-            ));
-        }
-        if cookie.path != "/" {
-            problems.push(Problem::new(
-                "cookie.path",
-                format!(
-                    "a cookie named {name:?} (cookie.name) must have path \"/\": browsers reject `{prefix}` cookies with another path"
-                ),
-            ));
-        }
-        if cookie.domain.is_some() {
-            problems.push(Problem::new(
-                "cookie.domain",
-                format!(
-                    "a cookie named {name:?} (cookie.name) must not have a Domain: remove cookie.domain or rename the cookie"
-                ),
-            ));
-        }
-    } else if lower.starts_with("__secure-") && !cookie.secure {
-        let prefix = &name[..9];
-        problems.push(Problem::new(
-            "cookie.secure",
-            format!(
-                "a cookie named {name:?} (cookie.name) must be Secure: browsers reject `{prefix}` cookies without it"
-            ),
-        ));
-    }
-    if cookie.partitioned && !cookie.secure {
-        problems.push(Problem::new(
-            "cookie.partitioned",
-            "partitioned = true requires cookie.secure = true: browsers reject Partitioned cookies that are not Secure",
-        ));
-    }
-    if cookie.same_site == SameSiteConfig::None && !cookie.secure {
-        problems.push(Problem::new(
-            "cookie.same_site",
-            "same_site = \"none\" requires cookie.secure = true: browsers reject SameSite=None cookies that are not Secure",
-        ));
-    }
-    if !cookie.path.starts_with('/') || cookie.path.contains(|c: char| c == ';' || c.is_control()) {
-        problems.push(
-            Problem::new(
-                "cookie.path",
-                "must start with \"/\" and contain no ';' or control characters",
-            )
-            .with_value(quoted(&cookie.path)),
-        );
-    }
-    if let Some(domain) = &cookie.domain
-        && (domain.is_empty() || domain.contains(is_bad_domain_char))
-    {
-        problems.push(
-            Problem::new(
-                "cookie.domain",
-                "must be a host name such as \"example.com\" (leave it unset for the current host only)",
-            )
-            .with_value(quoted(domain)),
-        );
+    let mut broken = cookie.to_settings().check();
+    broken.sort_by_key(report_rank);
+    problems.extend(broken.into_iter().map(cookie_problem));
+}
+
+/// Where a broken rule comes in the report (a stable sort keeps the runtime's order
+/// otherwise): the name first, then what its prefix requires in the order the keys are
+/// usually written (`secure`, `path`, `domain`), then the other rules.
+fn report_rank(rule: &CookieRule) -> u8 {
+    match rule {
+        CookieRule::InvalidName { .. } => 0,
+        CookieRule::HostPrefixNotSecure { .. } | CookieRule::SecurePrefixNotSecure { .. } => 1,
+        CookieRule::HostPrefixPathNotRoot { .. } => 2,
+        CookieRule::HostPrefixWithDomain { .. } => 3,
+        _ => 4,
     }
 }
 
-fn is_bad_domain_char(c: char) -> bool {
-    c == ';' || c == ',' || c.is_whitespace() || c.is_control()
+/// A broken cookie rule as a problem about the key of the setting at fault.
+pub(crate) fn cookie_problem(rule: CookieRule) -> Problem {
+    let key = match rule.setting() {
+        CookieSetting::Name => "cookie.name",
+        CookieSetting::Secure => "cookie.secure",
+        CookieSetting::SameSite => "cookie.same_site",
+        CookieSetting::Path => "cookie.path",
+        CookieSetting::Domain => "cookie.domain",
+        CookieSetting::Partitioned => "cookie.partitioned",
+        _ => "cookie",
+    };
+    let value = match &rule {
+        CookieRule::PathNotAbsolute { path } | CookieRule::InvalidPath { path } => quoted(path),
+        CookieRule::InvalidDomain { domain } => quoted(domain),
+        _ => None,
+    };
+    Problem::new(key, cookie_message(&rule))
+        .with_value(value)
+        .with_cookie_rule(rule)
 }
 
-/// RFC 9110 `tchar`.
-fn is_token_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+/// What is wrong, in the configuration's words (its key names); the runtime's own sentence
+/// for a rule this crate has no words of its own for.
+fn cookie_message(rule: &CookieRule) -> String {
+    // The prefix as the name spells it (browsers match it in any case).
+    let prefix =
+        |name: &str, prefix: &'static str| name.get(..prefix.len()).unwrap_or(prefix).to_owned();
+    match rule {
+        CookieRule::InvalidName { name } if name.is_empty() => "must not be empty".to_owned(),
+        CookieRule::InvalidName { .. } => {
+            "is not a valid cookie name: use letters, digits and !#$%&'*+-.^_`|~ only".to_owned()
+        }
+        CookieRule::HostPrefixNotSecure { name } => format!(
+            "a cookie named {name:?} (cookie.name) must be Secure: browsers reject `{}` cookies without it",
+            prefix(name, "__Host-")
+        ),
+        CookieRule::SecurePrefixNotSecure { name } => format!(
+            "a cookie named {name:?} (cookie.name) must be Secure: browsers reject `{}` cookies without it",
+            prefix(name, "__Secure-")
+        ),
+        CookieRule::HostPrefixPathNotRoot { name, .. } => format!(
+            "a cookie named {name:?} (cookie.name) must have path \"/\": browsers reject `{}` cookies with another path",
+            prefix(name, "__Host-")
+        ),
+        CookieRule::HostPrefixWithDomain { name, .. } => format!(
+            "a cookie named {name:?} (cookie.name) must not have a Domain: remove cookie.domain or rename the cookie"
+        ),
+        CookieRule::PartitionedNotSecure => "partitioned = true requires cookie.secure = true: browsers reject Partitioned cookies that are not Secure".to_owned(),
+        CookieRule::SameSiteNoneNotSecure => "same_site = \"none\" requires cookie.secure = true: browsers reject SameSite=None cookies that are not Secure".to_owned(),
+        CookieRule::PathNotAbsolute { .. } => "must start with \"/\"".to_owned(),
+        CookieRule::InvalidPath { .. } => "must contain no ';' or control characters".to_owned(),
+        CookieRule::InvalidDomain { .. } => "must be a host name such as \"example.com\" (leave it unset for the current host only)".to_owned(),
+        _ => rule.to_string(),
+    }
 }
 
 fn check_lifecycle(lifecycle: &LifecycleConfig, problems: &mut Vec<Problem>) {

@@ -197,7 +197,8 @@ pub struct LifecycleConfig {
     /// When the TTL is extended (`lifecycle.extend`, default `"on-state-changes"`).
     pub extend: TtlExtension,
     /// A hard limit on a session's age, however active (`lifecycle.absolute_ttl`, default:
-    /// none). Parsed and validated; applied once the runtime supports it.
+    /// none), checked server-side on every request; a persistent cookie's `Max-Age` never
+    /// outlives it.
     #[serde(with = "duration::optional", skip_serializing_if = "Option::is_none")]
     pub absolute_ttl: Option<Duration>,
 }

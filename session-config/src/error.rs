@@ -1,16 +1,16 @@
-//! [`ConfigError`]: every problem found in a configuration, each with its key, value and source.
+//! [`ConfigError`]: every problem found in a configuration, each with its key, value and
+//! source; and how figment's errors and values become [`Problem`]s.
 
-use std::{
-    fmt,
-    path::{Path, PathBuf},
+use std::fmt;
+
+use figment::{Figment, value::Value};
+use session::{config::CookieRule, storage::redact_url};
+
+use crate::{
+    keys::{self, is_secret, is_url},
+    secret::REDACTED,
+    source::{self, ValueSource},
 };
-
-use figment::{Figment, Metadata, value::Value};
-
-use crate::{model::redact_url, secret::REDACTED};
-
-/// The name of the provider that supplies [`SessionConfig::default`](crate::SessionConfig).
-pub(crate) const DEFAULTS_NAME: &str = "session-config defaults";
 
 /// Everything wrong with a configuration, one [`Problem`] per mistake.
 ///
@@ -58,6 +58,7 @@ pub struct Problem {
     value: Option<String>,
     source: Option<ValueSource>,
     message: String,
+    cookie_rule: Option<CookieRule>,
 }
 
 impl Problem {
@@ -75,6 +76,7 @@ impl Problem {
             value: None,
             source: None,
             message,
+            cookie_rule: None,
         }
     }
 
@@ -85,6 +87,11 @@ impl Problem {
 
     pub(crate) fn with_source(mut self, source: Option<ValueSource>) -> Self {
         self.source = source;
+        self
+    }
+
+    pub(crate) fn with_cookie_rule(mut self, rule: CookieRule) -> Self {
+        self.cookie_rule = Some(rule);
         self
     }
 
@@ -109,6 +116,12 @@ impl Problem {
     pub fn message(&self) -> &str {
         &self.message
     }
+
+    /// The cookie rule the settings break, when this problem is one: the same [`CookieRule`]
+    /// that `SessionMiddlewareBuilder::try_build` refuses these settings with.
+    pub fn cookie_rule(&self) -> Option<&CookieRule> {
+        self.cookie_rule.as_ref()
+    }
 }
 
 impl fmt::Display for Problem {
@@ -124,158 +137,6 @@ impl fmt::Display for Problem {
         }
         write!(f, ": {}", self.message)
     }
-}
-
-/// Where a configuration value came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ValueSource {
-    /// A file, with the 1-based line of the key when it could be found.
-    File {
-        /// The file as it was named to the provider.
-        path: PathBuf,
-        /// The line of the key.
-        line: Option<usize>,
-    },
-    /// An environment variable, such as `SESSION_LIFECYCLE__TTL`.
-    Env {
-        /// The variable's exact name.
-        var: String,
-    },
-    /// The built-in defaults.
-    Default,
-    /// Another figment provider, by its name.
-    Other(String),
-}
-
-impl fmt::Display for ValueSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::File {
-                path,
-                line: Some(line),
-            } => write!(f, "{}:{line}", path.display()),
-            Self::File { path, line: None } => write!(f, "{}", path.display()),
-            Self::Env { var } => write!(f, "environment variable {var}"),
-            Self::Default => f.write_str("default"),
-            Self::Other(name) => f.write_str(name),
-        }
-    }
-}
-
-/// Whether the key's value must never be shown.
-pub(crate) fn is_secret(key: &str) -> bool {
-    key == "secret_key" || key.starts_with("secret_key.") || key.starts_with("fallback_keys")
-}
-
-/// Whether the key holds URLs, which may carry a password.
-fn is_url(key: &str) -> bool {
-    key.starts_with("redis.url") || key.starts_with("redis.cluster")
-}
-
-/// The figment-style path of a key: `fallback_keys[1]` -> `["fallback_keys"]`.
-fn segments(key: &str) -> Vec<&str> {
-    let key = key.split('[').next().unwrap_or(key);
-    key.split('.').filter(|s| !s.is_empty()).collect()
-}
-
-/// Where the value of `key` in `figment` came from.
-pub(crate) fn source_of(figment: &Figment, key: &str) -> Option<ValueSource> {
-    let metadata = figment.find_metadata(segments(key).join(".").as_str())?;
-    Some(source_from_metadata(metadata, key))
-}
-
-pub(crate) fn source_from_metadata(metadata: &Metadata, key: &str) -> ValueSource {
-    let path = segments(key);
-    if let Some(prefix) = env_prefix(metadata) {
-        return ValueSource::Env {
-            var: env_var_name(&prefix, &path),
-        };
-    }
-    match &metadata.source {
-        Some(figment::Source::File(file)) => ValueSource::File {
-            line: find_line(file, &path),
-            path: file.clone(),
-        },
-        _ if metadata.name == DEFAULTS_NAME => ValueSource::Default,
-        _ => ValueSource::Other(metadata.name.to_string()),
-    }
-}
-
-/// The prefix of an `Env` provider (`SESSION_`), or `None` for other providers. Figment names
-/// a prefixed env provider "`PREFIX` environment variable(s)".
-fn env_prefix(metadata: &Metadata) -> Option<String> {
-    if metadata.source.is_some() || !metadata.name.ends_with("environment variable(s)") {
-        return None;
-    }
-    let mut parts = metadata.name.split('`');
-    match (parts.next(), parts.next()) {
-        (Some(""), Some(prefix)) => Some(prefix.to_owned()),
-        _ => Some(String::new()),
-    }
-}
-
-/// `SESSION_` + the path uppercased and joined by `__`, spelled as it is in the environment
-/// when such a variable exists (figment matches names case-insensitively).
-pub(crate) fn env_var_name(prefix: &str, path: &[&str]) -> String {
-    let name = format!(
-        "{prefix}{}",
-        path.iter()
-            .map(|segment| segment.to_ascii_uppercase())
-            .collect::<Vec<_>>()
-            .join("__")
-    );
-    std::env::vars_os()
-        .filter_map(|(var, _)| var.into_string().ok())
-        .find(|var| var.trim().eq_ignore_ascii_case(&name))
-        .map(|var| var.trim().to_owned())
-        .unwrap_or(name)
-}
-
-/// The 1-based line of `path` in a TOML file: the line that sets it, within its `[table]`, or
-/// failing that the line that sets its nearest parent (an inline table).
-pub(crate) fn find_line(file: &Path, path: &[&str]) -> Option<usize> {
-    let text = std::fs::read_to_string(file).ok()?;
-    let mut table: Vec<String> = Vec::new();
-    let mut parent_line = None;
-    for (index, raw) in text.lines().enumerate() {
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        if line.starts_with('[') {
-            let inner = line.trim_start_matches('[');
-            let inner = inner.split(']').next().unwrap_or(inner);
-            table = split_key(inner);
-            if is_proper_prefix(&table, path) {
-                parent_line.get_or_insert(index + 1);
-            }
-            continue;
-        }
-        let Some(eq) = line.find('=') else {
-            continue;
-        };
-        let mut full = table.clone();
-        full.extend(split_key(&line[..eq]));
-        if full == path {
-            return Some(index + 1);
-        }
-        if is_proper_prefix(&full, path) {
-            parent_line.get_or_insert(index + 1);
-        }
-    }
-    parent_line
-}
-
-fn is_proper_prefix(prefix: &[String], path: &[&str]) -> bool {
-    !prefix.is_empty() && prefix.len() < path.len() && prefix.iter().zip(path).all(|(a, b)| a == b)
-}
-
-fn split_key(key: &str) -> Vec<String> {
-    key.split('.')
-        .map(|segment| segment.trim().trim_matches(['"', '\'']).to_owned())
-        .filter(|segment| !segment.is_empty())
-        .collect()
 }
 
 /// How a value is shown in a message: quoted strings, plain numbers and booleans, secrets and
@@ -316,7 +177,7 @@ fn render(value: &Value, is_url: bool) -> String {
 
 /// The current value of `key` in `figment`, rendered for a message.
 pub(crate) fn value_of(figment: &Figment, key: &str) -> Option<String> {
-    let value = figment.find_value(&segments(key).join(".")).ok()?;
+    let value = figment.find_value(&keys::segments(key).join(".")).ok()?;
     Some(render_value(key, &value))
 }
 
@@ -335,8 +196,8 @@ pub(crate) fn from_figment_error(
             let source = error
                 .metadata
                 .as_ref()
-                .map(|metadata| source_from_metadata(metadata, &key))
-                .or_else(|| source_of(figment, &key));
+                .map(|metadata| source::from_metadata(metadata, &key))
+                .or_else(|| source::source_of(figment, &key));
             if let (Some(ValueSource::Env { var }), figment::error::Kind::InvalidType(_, expected)) =
                 (&source, &error.kind)
                 && expected.contains("string")
@@ -398,31 +259,5 @@ fn one_of(expected: &[&str]) -> String {
         [] => "nothing".to_owned(),
         [one] => one.clone(),
         [rest @ .., last] => format!("one of {} or {last}", rest.join(", ")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_lines_in_tables_dotted_keys_and_inline_tables() {
-        let dir = std::env::temp_dir().join(format!("session-config-lines-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let file = dir.join("lines.toml");
-        std::fs::write(
-            &file,
-            "store = \"memory\"\n# [cookie]\n[cookie]\nname = \"x\"\n\n[ lifecycle ]\n\"ttl\" = \"1d\"\n[redis]\ncluster = [\n  \"redis://a\",\n]\n",
-        )
-        .expect("write");
-        assert_eq!(find_line(&file, &["store"]), Some(1));
-        assert_eq!(find_line(&file, &["cookie", "name"]), Some(4));
-        assert_eq!(find_line(&file, &["lifecycle", "ttl"]), Some(7));
-        assert_eq!(find_line(&file, &["redis", "cluster"]), Some(9));
-        assert_eq!(find_line(&file, &["cookie", "path"]), Some(3));
-        std::fs::write(&file, "cookie = { name = \"x\" }\ncookie.path = \"/\"\n").expect("write");
-        assert_eq!(find_line(&file, &["cookie", "name"]), Some(1));
-        assert_eq!(find_line(&file, &["cookie", "path"]), Some(2));
-        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -30,12 +30,12 @@ pub enum AnyStore {
 
 impl AnyStore {
     /// Which store this is, as spelled in the configuration.
-    pub fn kind(&self) -> crate::StoreKind {
+    pub fn kind(&self) -> crate::config::StoreKind {
         match self {
-            Self::Memory(_) => crate::StoreKind::Memory,
-            Self::Cookie(_) => crate::StoreKind::Cookie,
+            Self::Memory(_) => crate::config::StoreKind::Memory,
+            Self::Cookie(_) => crate::config::StoreKind::Cookie,
             #[cfg(feature = "redis")]
-            Self::Redis(_) => crate::StoreKind::Redis,
+            Self::Redis(_) => crate::config::StoreKind::Redis,
         }
     }
 }

@@ -306,6 +306,28 @@ fn a_bad_env_value_names_the_variable() {
     }
 }
 
+/// The environment provider names its variables through figment's metadata, so even
+/// figment's own error text and an application's metadata lookups use the variable's name.
+#[test]
+fn the_env_provider_names_its_variables_in_figments_metadata() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.set_env("SESSION_COOKIE__NAME", "123");
+        let figment = SessionConfig::figment();
+        let metadata = figment
+            .find_metadata("cookie.name")
+            .ok_or("no metadata for cookie.name")?;
+        let name = metadata.interpolate(&figment::Profile::Default, &["cookie", "name"]);
+        check(name == "SESSION_COOKIE__NAME", &name)?;
+        let text = match figment.extract::<SessionConfig>() {
+            Ok(config) => return Err(format!("expected an error, got {config:?}").into()),
+            Err(error) => error.to_string(),
+        };
+        check(text.contains("for key \"SESSION_COOKIE__NAME\""), &text)?;
+        Ok(())
+    });
+}
+
 #[test]
 fn a_number_for_a_string_in_the_environment_gets_a_hint() {
     Jail::expect_with(|jail| {
@@ -715,7 +737,7 @@ fn redis_urls_and_timeouts_are_checked_without_leaking_passwords() {
             "{text}"
         );
         check(!text.contains("hunter2"), &text)?;
-        check(text.contains("\"http://<redacted>@host\""), &text)?;
+        check(text.contains("\"http://user:***@host\""), &text)?;
         check(text.contains("\"off\""), &text)?;
 
         jail.create_file(
@@ -723,7 +745,7 @@ fn redis_urls_and_timeouts_are_checked_without_leaking_passwords() {
             "[redis]\ncluster = \"redis://user:hunter2@host\"\n",
         )?;
         let text = load_err()?.to_string();
-        check(text.starts_with("redis.cluster = \"redis://<redacted>@host\" (session.toml:2): invalid value, expected a sequence"), &text)?;
+        check(text.starts_with("redis.cluster = \"redis://user:***@host\" (session.toml:2): invalid value, expected a sequence"), &text)?;
         check(!text.contains("hunter2"), &text)?;
         Ok(())
     });

@@ -6,6 +6,7 @@
 
 use actix_web::cookie::{Key, SameSite, time::Duration};
 
+pub use crate::cookie::rules::{CookieRule, CookieSetting, CookieSettings};
 use crate::{Clock, SessionMiddleware, cookie_codec::CookieCodec, storage::SessionStore};
 
 /// How long a session lives, on the client and in the store.
@@ -266,52 +267,31 @@ pub(crate) fn render_attributes(
     attributes
 }
 
-/// A cookie configuration the middleware refuses to build with.
+/// A configuration the middleware refuses to build with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
-    /// The cookie name is empty or has characters a cookie name cannot have.
-    #[error(
-        "the cookie name {0:?} is not a valid cookie name: use letters, digits and \
-         !#$%&'*+-.^_`|~ only"
-    )]
-    InvalidCookieName(String),
-    /// A `__Host-` cookie must be `Secure`.
-    #[error(
-        "the cookie name {0:?} starts with `__Host-`, so the cookie must be Secure: remove `cookie_secure(false)` or rename the cookie"
-    )]
-    HostPrefixWithoutSecure(String),
-    /// A `__Host-` cookie must not have a `Domain`.
-    #[error(
-        "the cookie name {0:?} starts with `__Host-`, so the cookie must not have a Domain: remove `cookie_domain(..)` or rename the cookie"
-    )]
-    HostPrefixWithDomain(String),
-    /// A `__Host-` cookie must have `Path=/`.
-    #[error(
-        "the cookie name {0:?} starts with `__Host-`, so its path must be `/`, not {1:?}: remove `cookie_path(..)` or rename the cookie"
-    )]
-    HostPrefixWithPath(String, String),
-    /// A `__Secure-` cookie must be `Secure`.
-    #[error(
-        "the cookie name {0:?} starts with `__Secure-`, so the cookie must be Secure: remove `cookie_secure(false)` or rename the cookie"
-    )]
-    SecurePrefixWithoutSecure(String),
-    /// A `Partitioned` cookie must be `Secure`.
-    #[error(
-        "a Partitioned cookie must be Secure: remove `cookie_secure(false)` or `cookie_partitioned(true)`"
-    )]
-    PartitionedWithoutSecure,
+    /// The cookie settings break these rules (every one of them, in the order of
+    /// [`CookieSettings::check`]).
+    #[error("invalid session cookie settings: {}", join_rules(.0))]
+    Cookie(Vec<CookieRule>),
     /// More fallback keys than [`MAX_FALLBACK_KEYS`].
     #[error(
         "{0} fallback keys were given; at most {MAX_FALLBACK_KEYS} are accepted: drop the oldest"
     )]
     TooManyFallbackKeys(usize),
-    /// A cookie path or domain with characters a `Set-Cookie` header cannot carry.
-    #[error("the cookie {0} {1:?} contains `;` or a control character")]
-    InvalidCookieAttribute(&'static str, String),
     /// An absolute timeout that is not positive.
     #[error("the absolute session lifetime must be positive")]
     NonPositiveAbsoluteTtl,
+}
+
+/// The rules' messages, one after the other.
+fn join_rules(rules: &[CookieRule]) -> String {
+    rules
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Configures a [`SessionMiddleware`]; from [`SessionMiddleware::builder`].
@@ -331,13 +311,7 @@ pub struct SessionMiddlewareBuilder<Store: SessionStore> {
     store: Store,
     key: Key,
     fallback_keys: Vec<Key>,
-    cookie_name: String,
-    cookie_secure: bool,
-    cookie_http_only: bool,
-    cookie_same_site: SameSite,
-    cookie_path: String,
-    cookie_domain: Option<String>,
-    cookie_partitioned: bool,
+    cookie: CookieSettings,
     content_security: CookieContentSecurity,
     cookie_verified_cache: usize,
     lifecycle: SessionLifecycle,
@@ -354,13 +328,7 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
             store,
             key,
             fallback_keys: Vec::new(),
-            cookie_name: "id".to_owned(),
-            cookie_secure: true,
-            cookie_http_only: true,
-            cookie_same_site: SameSite::Lax,
-            cookie_path: "/".to_owned(),
-            cookie_domain: None,
-            cookie_partitioned: false,
+            cookie: CookieSettings::default(),
             content_security: CookieContentSecurity::Private,
             cookie_verified_cache: DEFAULT_VERIFIED_COOKIE_CACHE,
             lifecycle: SessionLifecycle::BrowserSession(BrowserSession::default()),
@@ -372,44 +340,44 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
     /// The cookie's name (default: `id`). Names starting with `__Host-` or `__Secure-` are
     /// checked against the rules browsers apply to them when the middleware is built.
     pub fn cookie_name(mut self, name: String) -> Self {
-        self.cookie_name = name;
+        self.cookie.name = name;
         self
     }
 
     /// Whether the cookie is only sent over HTTPS (default: `true`).
     pub fn cookie_secure(mut self, secure: bool) -> Self {
-        self.cookie_secure = secure;
+        self.cookie.secure = secure;
         self
     }
 
     /// Whether scripts are denied access to the cookie (default: `true`).
     pub fn cookie_http_only(mut self, http_only: bool) -> Self {
-        self.cookie_http_only = http_only;
+        self.cookie.http_only = http_only;
         self
     }
 
-    /// The cookie's `SameSite` attribute (default: `Lax`).
+    /// The cookie's `SameSite` attribute (default: `Lax`). `SameSite::None` requires `Secure`.
     pub fn cookie_same_site(mut self, same_site: SameSite) -> Self {
-        self.cookie_same_site = same_site;
+        self.cookie.same_site = same_site;
         self
     }
 
-    /// The cookie's path (default: `/`).
+    /// The cookie's path (default: `/`); it must start with `/`.
     pub fn cookie_path(mut self, path: String) -> Self {
-        self.cookie_path = path;
+        self.cookie.path = path;
         self
     }
 
     /// The cookie's domain (default: none, so only the host that set it receives it).
     pub fn cookie_domain(mut self, domain: Option<String>) -> Self {
-        self.cookie_domain = domain;
+        self.cookie.domain = domain;
         self
     }
 
     /// Whether the cookie carries the `Partitioned` attribute (CHIPS: a third-party context
     /// gets a cookie jar per top-level site). Default: `false`. Requires `Secure`.
     pub fn cookie_partitioned(mut self, partitioned: bool) -> Self {
-        self.cookie_partitioned = partitioned;
+        self.cookie.partitioned = partitioned;
         self
     }
 
@@ -507,14 +475,20 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
         }
     }
 
-    /// Builds the middleware, or says why the configuration is invalid: an invalid cookie
-    /// name, a `__Host-` or `__Secure-` name whose rules are broken, `Partitioned` without
-    /// `Secure`, too many fallback keys, a non-positive absolute TTL.
+    /// Builds the middleware, or says why the configuration is invalid: cookie settings that
+    /// break a [`CookieRule`], too many fallback keys, a non-positive absolute TTL.
     ///
     /// # Errors
-    /// The first problem found, as a [`BuildError`].
+    /// [`BuildError::Cookie`] with every broken cookie rule at once; otherwise the first other
+    /// problem found.
     pub fn try_build(self) -> Result<SessionMiddleware<Store>, BuildError> {
-        self.validate()?;
+        let broken = self.cookie.check();
+        if !broken.is_empty() {
+            return Err(BuildError::Cookie(broken));
+        }
+        if self.fallback_keys.len() > MAX_FALLBACK_KEYS {
+            return Err(BuildError::TooManyFallbackKeys(self.fallback_keys.len()));
+        }
         let (state_ttl, max_age, ttl_extension_policy, absolute_ttl) = match self.lifecycle {
             SessionLifecycle::BrowserSession(browser) => (
                 browser.state_ttl,
@@ -533,18 +507,18 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
             return Err(BuildError::NonPositiveAbsoluteTtl);
         }
         let attributes = render_attributes(
-            self.cookie_secure,
-            self.cookie_http_only,
-            self.cookie_same_site,
-            &self.cookie_path,
-            self.cookie_domain.as_deref(),
-            self.cookie_partitioned,
+            self.cookie.secure,
+            self.cookie.http_only,
+            self.cookie.same_site,
+            &self.cookie.path,
+            self.cookie.domain.as_deref(),
+            self.cookie.partitioned,
         );
         let configuration = Configuration {
             cookie: CookieConfiguration {
                 attributes,
                 codec: CookieCodec::new(&self.key, &self.fallback_keys, self.content_security),
-                name: self.cookie_name,
+                name: self.cookie.name,
                 max_age,
                 verified_cache: self.cookie_verified_cache,
             },
@@ -556,55 +530,89 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
         };
         Ok(SessionMiddleware::from_parts(self.store, configuration))
     }
-
-    fn validate(&self) -> Result<(), BuildError> {
-        let name = &self.cookie_name;
-        if !is_cookie_name(name) {
-            return Err(BuildError::InvalidCookieName(name.clone()));
-        }
-        // Browsers match the prefixes case-insensitively (RFC 6265bis).
-        let lower = name.to_ascii_lowercase();
-        if lower.starts_with("__host-") {
-            if !self.cookie_secure {
-                return Err(BuildError::HostPrefixWithoutSecure(name.clone()));
-            }
-            if self.cookie_domain.is_some() {
-                return Err(BuildError::HostPrefixWithDomain(name.clone()));
-            }
-            if self.cookie_path != "/" {
-                return Err(BuildError::HostPrefixWithPath(
-                    name.clone(),
-                    self.cookie_path.clone(),
-                ));
-            }
-        }
-        if lower.starts_with("__secure-") && !self.cookie_secure {
-            return Err(BuildError::SecurePrefixWithoutSecure(name.clone()));
-        }
-        let unsafe_text = |text: &str| text.contains(|c: char| c == ';' || c.is_control());
-        if unsafe_text(&self.cookie_path) {
-            return Err(BuildError::InvalidCookieAttribute(
-                "path",
-                self.cookie_path.clone(),
-            ));
-        }
-        if let Some(domain) = self.cookie_domain.as_ref().filter(|d| unsafe_text(d)) {
-            return Err(BuildError::InvalidCookieAttribute("domain", domain.clone()));
-        }
-        if self.cookie_partitioned && !self.cookie_secure {
-            return Err(BuildError::PartitionedWithoutSecure);
-        }
-        if self.fallback_keys.len() > MAX_FALLBACK_KEYS {
-            return Err(BuildError::TooManyFallbackKeys(self.fallback_keys.len()));
-        }
-        Ok(())
-    }
 }
 
-/// Whether `name` is an RFC 6265 cookie name (an HTTP token).
-fn is_cookie_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|byte| byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte))
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::MemorySessionStore;
+
+    fn builder() -> SessionMiddlewareBuilder<MemorySessionStore> {
+        SessionMiddleware::builder(MemorySessionStore::new(), Key::generate())
+    }
+
+    #[test]
+    fn try_build_reports_every_broken_cookie_rule_at_once() {
+        let err = builder()
+            .cookie_name("__Host-id".to_owned())
+            .cookie_secure(false)
+            .cookie_same_site(SameSite::None)
+            .cookie_path("app".to_owned())
+            .cookie_domain(Some("a.com,b.com".to_owned()))
+            .fallback_keys((0..5).map(|_| Key::generate()))
+            .try_build()
+            .err();
+        let name = "__Host-id".to_owned();
+        assert_eq!(
+            err,
+            Some(BuildError::Cookie(vec![
+                CookieRule::HostPrefixNotSecure { name: name.clone() },
+                CookieRule::HostPrefixWithDomain {
+                    name: name.clone(),
+                    domain: "a.com,b.com".to_owned()
+                },
+                CookieRule::HostPrefixPathNotRoot {
+                    name,
+                    path: "app".to_owned()
+                },
+                CookieRule::SameSiteNoneNotSecure,
+                CookieRule::PathNotAbsolute {
+                    path: "app".to_owned()
+                },
+                CookieRule::InvalidDomain {
+                    domain: "a.com,b.com".to_owned()
+                },
+            ]))
+        );
+    }
+
+    #[test]
+    fn the_builder_checks_what_it_was_given() {
+        let err = builder()
+            .cookie_secure(false)
+            .cookie_partitioned(true)
+            .try_build()
+            .err();
+        assert_eq!(
+            err,
+            Some(BuildError::Cookie(vec![CookieRule::PartitionedNotSecure]))
+        );
+        assert!(builder().try_build().is_ok(), "the defaults are fine");
+        let message = BuildError::Cookie(vec![
+            CookieRule::PartitionedNotSecure,
+            CookieRule::SameSiteNoneNotSecure,
+        ])
+        .to_string();
+        assert!(
+            message.contains("Partitioned") && message.contains("SameSite=None"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn non_cookie_problems_keep_their_variants() {
+        let too_many = builder()
+            .fallback_keys((0..=MAX_FALLBACK_KEYS).map(|_| Key::generate()))
+            .try_build()
+            .err();
+        assert_eq!(
+            too_many,
+            Some(BuildError::TooManyFallbackKeys(MAX_FALLBACK_KEYS + 1))
+        );
+        let non_positive = builder()
+            .session_lifecycle(BrowserSession::default().absolute_ttl(Duration::ZERO))
+            .try_build()
+            .err();
+        assert_eq!(non_positive, Some(BuildError::NonPositiveAbsoluteTtl));
+    }
 }

@@ -107,6 +107,7 @@
 pub mod __private;
 mod clock;
 pub mod config;
+mod cookie;
 mod cookie_codec;
 #[doc(hidden)]
 pub mod fuzzing;

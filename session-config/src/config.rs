@@ -4,8 +4,9 @@ use std::{fmt, time::Duration};
 
 use figment::value::Value;
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
+use session::{config::CookieSettings, storage::redact_url};
 
-use crate::{SecretKey, duration};
+use crate::{duration, secret::SecretKey};
 
 /// The complete configuration of the session middleware.
 ///
@@ -125,6 +126,21 @@ impl Default for CookieConfig {
     }
 }
 
+impl CookieConfig {
+    /// The runtime's cookie settings for this section, which its cookie rules check.
+    pub(crate) fn to_settings(&self) -> CookieSettings {
+        let mut settings = CookieSettings::default();
+        settings.name.clone_from(&self.name);
+        settings.secure = self.secure;
+        settings.http_only = self.http_only;
+        settings.same_site = self.same_site.into();
+        settings.path.clone_from(&self.path);
+        settings.domain.clone_from(&self.domain);
+        settings.partitioned = self.partitioned;
+        settings
+    }
+}
+
 /// The cookie's `SameSite` attribute (`cookie.same_site`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -181,7 +197,8 @@ pub struct LifecycleConfig {
     /// When the TTL is extended (`lifecycle.extend`, default `"on-state-changes"`).
     pub extend: TtlExtension,
     /// A hard limit on a session's age, however active (`lifecycle.absolute_ttl`, default:
-    /// none). Parsed and validated; applied once the runtime supports it.
+    /// none), checked server-side on every request; a persistent cookie's `Max-Age` never
+    /// outlives it.
     #[serde(with = "duration::optional", skip_serializing_if = "Option::is_none")]
     pub absolute_ttl: Option<Duration>,
 }
@@ -317,30 +334,12 @@ impl<'de> Deserialize<'de> for Timeout {
     }
 }
 
-/// Hides the user-info part (`user:password@`) of a URL.
-pub(crate) fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_owned();
-    };
-    let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{}://<redacted>{}", &url[..scheme_end], &rest[at..]),
-        None => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn redacts_passwords_in_urls() {
-        assert_eq!(
-            redact_url("redis://user:hunter2@host:6379/0"),
-            "redis://<redacted>@host:6379/0"
-        );
-        assert_eq!(redact_url("redis://host:6379"), "redis://host:6379");
+    fn debug_hides_url_passwords() {
         let config = RedisConfig {
             url: Some("rediss://:hunter2@host".to_owned()),
             cluster: vec!["redis://a:hunter2@node1".to_owned()],

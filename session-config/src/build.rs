@@ -1,0 +1,189 @@
+//! From a [`SessionConfig`] to a [`SessionMiddleware`]: the checks, the key, the lifecycle,
+//! the chosen store (Redis included).
+
+use std::time::Duration;
+
+use actix_web::cookie::{Key, time::Duration as CookieDuration};
+use session::{
+    SessionMiddleware,
+    config::{BrowserSession, BuildError, PersistentSession, SessionLifecycle},
+    storage::{CookieSessionStore, MemorySessionStore, SessionStore},
+};
+
+use crate::{
+    config::{LifecycleConfig, LifecycleKind, SessionConfig, StoreKind},
+    error::{ConfigError, Problem},
+    secret::SecretKey,
+    store::AnyStore,
+    validate::{cookie_problem, validate},
+};
+
+impl SessionConfig {
+    /// Builds the middleware over the store chosen by `store`.
+    ///
+    /// Fails if the configuration does not hold together (see
+    /// [`from_figment`](Self::from_figment)), if there is no secret key and
+    /// `allow_ephemeral_key` is false, or if the Redis store cannot be set up.
+    pub async fn build(&self) -> Result<SessionMiddleware<AnyStore>, ConfigError> {
+        let key = self.prepare(true)?;
+        let store = match self.store {
+            StoreKind::Memory => AnyStore::Memory(MemorySessionStore::new()),
+            StoreKind::Cookie => AnyStore::Cookie(CookieSessionStore::default()),
+            StoreKind::Redis => self.redis_store().await?,
+        };
+        self.assemble(store, key)
+    }
+
+    /// Builds the middleware over your own `store`; `store` and `[redis]` are not used.
+    pub fn build_with<S: SessionStore>(
+        &self,
+        store: S,
+    ) -> Result<SessionMiddleware<S>, ConfigError> {
+        let key = self.prepare(false)?;
+        self.assemble(store, key)
+    }
+
+    /// Checks the configuration and settles the key.
+    fn prepare(&self, check_store: bool) -> Result<Key, ConfigError> {
+        let mut problems = validate(self, check_store);
+        if self.secret_key.is_none() && !self.allow_ephemeral_key {
+            problems.push(Problem::new(
+                "secret_key",
+                "no secret key: set `secret_key` in the configuration file or the \
+                 SESSION_SECRET_KEY environment variable to the base64 of at least 64 \
+                 random bytes (`openssl rand -base64 64`), or set allow_ephemeral_key = true \
+                 for development",
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(ConfigError::new(problems));
+        }
+        Ok(match &self.secret_key {
+            Some(secret) => secret.to_key(),
+            None => {
+                tracing::warn!(
+                    "no secret key configured (`secret_key` / SESSION_SECRET_KEY): using a random \
+                     key, so sessions will not survive a restart; never do this in production"
+                );
+                Key::generate()
+            }
+        })
+    }
+
+    fn assemble<S: SessionStore>(
+        &self,
+        store: S,
+        key: Key,
+    ) -> Result<SessionMiddleware<S>, ConfigError> {
+        let cookie = &self.cookie;
+        SessionMiddleware::builder(store, key)
+            .fallback_keys(self.fallback_keys.iter().map(SecretKey::to_key))
+            .cookie_name(cookie.name.clone())
+            .cookie_secure(cookie.secure)
+            .cookie_http_only(cookie.http_only)
+            .cookie_partitioned(cookie.partitioned)
+            .cookie_same_site(cookie.same_site.into())
+            .cookie_path(cookie.path.clone())
+            .cookie_domain(cookie.domain.clone())
+            .cookie_content_security(cookie.content_security.into())
+            .cookie_verified_cache(cookie.verified_cache)
+            .session_lifecycle(lifecycle(&self.lifecycle))
+            .lazy_loading(self.lazy_loading)
+            .try_build()
+            .map_err(build_error)
+    }
+
+    #[cfg(feature = "redis")]
+    async fn redis_store(&self) -> Result<AnyStore, ConfigError> {
+        use session::storage::{RedisSessionStore, redact_url};
+
+        let redis = &self.redis;
+        macro_rules! configure {
+            ($builder:expr) => {{
+                let mut builder = $builder.key_prefix(redis.key_prefix.clone());
+                if let Some(timeout) = redis.connect_timeout {
+                    builder = builder.connect_timeout(timeout.as_option());
+                }
+                if let Some(timeout) = redis.response_timeout {
+                    builder = builder.response_timeout(timeout.as_option());
+                }
+                builder.build().await
+            }};
+        }
+        let (key, result) = if redis.cluster.is_empty() {
+            let url = redis.url.clone().unwrap_or_default();
+            ("redis.url", configure!(RedisSessionStore::builder(url)))
+        } else {
+            (
+                "redis.cluster",
+                configure!(RedisSessionStore::cluster_builder(redis.cluster.clone())),
+            )
+        };
+        result.map(AnyStore::Redis).map_err(|err| {
+            ConfigError::new(vec![
+                Problem::new(key, format!("could not set up the Redis store: {err}")).with_value(
+                    redis
+                        .url
+                        .as_deref()
+                        .map(|url| format!("{:?}", redact_url(url))),
+                ),
+            ])
+        })
+    }
+
+    #[cfg(not(feature = "redis"))]
+    async fn redis_store(&self) -> Result<AnyStore, ConfigError> {
+        Err(ConfigError::new(vec![
+            Problem::new(
+                "store",
+                "store = \"redis\" needs session-config's `redis` feature, which this build lacks",
+            )
+            .with_value(Some("\"redis\"".to_owned())),
+        ]))
+    }
+}
+
+/// The runtime's refusal as problems about our keys. `validate` has refused all of these
+/// already; this keeps them well reported should the two ever disagree.
+fn build_error(error: BuildError) -> ConfigError {
+    let problems = match error {
+        BuildError::Cookie(rules) => rules.into_iter().map(cookie_problem).collect(),
+        BuildError::TooManyFallbackKeys(_) => {
+            vec![Problem::new("fallback_keys", error.to_string())]
+        }
+        BuildError::NonPositiveAbsoluteTtl => {
+            vec![Problem::new("lifecycle.absolute_ttl", error.to_string())]
+        }
+        _ => vec![Problem::new("", error.to_string())],
+    };
+    ConfigError::new(problems)
+}
+
+/// The runtime's lifecycle for `[lifecycle]`.
+fn lifecycle(config: &LifecycleConfig) -> SessionLifecycle {
+    // `validate` checked that the TTLs fit.
+    let to_cookie_duration =
+        |ttl: Duration| CookieDuration::try_from(ttl).unwrap_or(CookieDuration::MAX);
+    let ttl = to_cookie_duration(config.ttl);
+    let absolute_ttl = config.absolute_ttl.map(to_cookie_duration);
+    match config.kind {
+        LifecycleKind::Browser => {
+            let browser = BrowserSession::default()
+                .state_ttl(ttl)
+                .state_ttl_extension_policy(config.extend.into());
+            match absolute_ttl {
+                Some(limit) => browser.absolute_ttl(limit).into(),
+                None => browser.into(),
+            }
+        }
+        LifecycleKind::Persistent => {
+            let persistent = PersistentSession::default()
+                .session_ttl(ttl)
+                .session_ttl_extension_policy(config.extend.into());
+            match absolute_ttl {
+                Some(limit) => persistent.absolute_ttl(limit).into(),
+                None => persistent.into(),
+            }
+        }
+    }
+}

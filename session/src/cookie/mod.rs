@@ -1,0 +1,3 @@
+//! The session cookie: its settings and the rules they follow.
+
+pub(crate) mod rules;

@@ -33,10 +33,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-command -v valgrind >/dev/null || {
-  echo "==> installing valgrind" >&2
-  apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >&2
-}
+bash scripts/setup.sh --bench >&2
 TARGET="${CARGO_TARGET_DIR:-target}"
 OUT="${OUT:-$TARGET/bench-callgrind-$(date -u +%Y%m%dT%H%M%SZ).md}"
 WORK="$(mktemp -d)"

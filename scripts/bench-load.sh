@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The load benchmark of issue 7: real HTTP on loopback, one server worker pinned to CPU 0,
+# The load benchmark: real HTTP on loopback, one server worker pinned to CPU 0,
 # wrk pinned to CPU 1, ours and actix-session 0.11 alternating A/B in one run.
 #
 #   scripts/bench-load.sh                          # every store and route, 10 s per run
@@ -23,8 +23,8 @@
 # feature: it is turned on when this tree has the store (`mod redis;` in
 # session/src/storage/mod.rs); otherwise our Redis runs are skipped, and the table says so.
 #
-# Needs: cargo, curl, taskset, python3 (the summary), wrk (installed with apt-get if
-# missing), redis-server for the Redis runs.
+# Needs: cargo, curl, taskset, python3 (the summary); scripts/setup.sh --bench installs wrk,
+# valgrind and redis-server when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -87,12 +87,7 @@ cleanup() {
 trap cleanup EXIT
 
 # --- tools -------------------------------------------------------------------------------
-if ! command -v wrk >/dev/null; then
-  echo "==> installing wrk" >&2
-  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  $SUDO apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk >&2
-fi
+bash scripts/setup.sh --bench >&2
 for tool in curl taskset python3; do
   command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }
 done

@@ -1,5 +1,6 @@
 //! Entry points for the fuzz targets in `fuzz/` and the property tests: thin wrappers that
-//! reach the decoders a client controls. Not part of the public API.
+//! reach the decoders a client controls. Behind the hidden `__fuzz` feature; not part of the
+//! public API.
 
 use actix_web::{
     cookie::Key,

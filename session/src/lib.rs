@@ -111,6 +111,7 @@ pub mod config;
 mod cookie;
 mod error;
 mod extract;
+#[cfg(feature = "__fuzz")]
 #[doc(hidden)]
 pub mod fuzzing;
 mod middleware;

@@ -218,39 +218,17 @@ fn path_to_string(path: &Path) -> String {
         .join("::")
 }
 
-/// The allowed key closest to `name`, if it is a plausible typo of it.
+/// The allowed key closest to `name`, if it is a plausible typo of it: at most a third of
+/// the key's length in edits (at least one). Edits are counted by characters as insertions,
+/// deletions, substitutions and transpositions of neighbours (optimal string alignment), so
+/// `kye` is one edit from `key`.
 fn closest<'a>(name: &str, allowed: &[&'a str]) -> Option<&'a str> {
     allowed
         .iter()
-        .map(|candidate| (edit_distance(name, candidate), *candidate))
+        .map(|candidate| (strsim::osa_distance(name, candidate), *candidate))
         .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(1))
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, candidate)| candidate)
-}
-
-/// Edit distance between two strings, by characters: insertions, deletions, substitutions
-/// and transpositions of neighbours (optimal string alignment), so `kye` is one edit from `key`.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    // Three rows of the dynamic-programming table: i - 2, i - 1 and i.
-    let mut before: Vec<usize> = vec![0; b.len() + 1];
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        let mut current = vec![i; b.len() + 1];
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (previous[j - 1] + cost)
-                .min(previous[j] + 1)
-                .min(current[j - 1] + 1);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(before[j - 2] + 1);
-            }
-            current[j] = best;
-        }
-        before = std::mem::replace(&mut previous, current);
-    }
-    previous[b.len()]
 }
 
 #[cfg(test)]
@@ -258,14 +236,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn edit_distance_counts_edits() {
-        assert_eq!(edit_distance("key", "key"), 0);
-        assert_eq!(edit_distance("kye", "key"), 1);
-        assert_eq!(edit_distance("ca", "abc"), 3);
-        assert_eq!(edit_distance("defualt", "default"), 1);
-        assert_eq!(edit_distance("keys", "key"), 1);
-        assert_eq!(edit_distance("", "key"), 3);
-        assert_eq!(edit_distance("prefx", "prefix"), 1);
+    fn edits_are_counted_as_optimal_string_alignment() {
+        // A swap of neighbours is one edit, but a swapped pair is not edited again.
+        let distance = strsim::osa_distance;
+        assert_eq!(distance("key", "key"), 0);
+        assert_eq!(distance("kye", "key"), 1);
+        assert_eq!(distance("ca", "abc"), 3);
+        assert_eq!(distance("defualt", "default"), 1);
+        assert_eq!(distance("keys", "key"), 1);
+        assert_eq!(distance("", "key"), 3);
+        assert_eq!(distance("prefx", "prefix"), 1);
     }
 
     #[test]

@@ -6,8 +6,11 @@ use std::{convert::Infallible, future::Ready};
 pub use actix_web::{FromRequest, HttpRequest, dev::Payload};
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::SessionExt as _;
-pub use crate::{Session, SessionGetError, SessionInsertError};
+use crate::session_ext::SessionExt as _;
+pub use crate::{
+    error::{SessionGetError, SessionInsertError},
+    session::Session,
+};
 
 /// The future of a typed session struct's extractor: always ready.
 pub type Extract<T> = Ready<Result<T, Infallible>>;

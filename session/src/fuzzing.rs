@@ -1,5 +1,6 @@
 //! Entry points for the fuzz targets in `fuzz/` and the property tests: thin wrappers that
-//! reach the decoders a client controls. Not part of the public API.
+//! reach the decoders a client controls. Behind the hidden `__fuzz` feature; not part of the
+//! public API.
 
 use actix_web::{
     cookie::Key,
@@ -7,10 +8,11 @@ use actix_web::{
 };
 
 use crate::{
-    config::{CookieConfiguration, CookieContentSecurity},
-    cookie_codec::CookieCodec,
-    middleware::read_session_cookie,
-    verified_cookies::VerifiedCookies,
+    cookie::{
+        CookieConfiguration, CookieContentSecurity, codec::CookieCodec, rules::CookieSettings,
+        verified_cache::VerifiedCookies,
+    },
+    middleware::load::read_session_cookie,
 };
 
 fn security(signed: bool) -> CookieContentSecurity {
@@ -36,6 +38,9 @@ pub fn open_cookie_value(key: &Key, name: &str, value: &str, signed: bool) -> Op
 /// Runs the middleware's `Cookie` header parsing and verification on raw header bytes and
 /// returns the session key it accepts, if any.
 ///
+/// The cookie is configured as [`SessionMiddleware`](crate::SessionMiddleware) configures it
+/// with the default settings.
+///
 /// # Panics
 /// If reading the same header again, through the memo of verified values, gives another key.
 pub fn session_key_from_cookie_header(
@@ -46,13 +51,14 @@ pub fn session_key_from_cookie_header(
     let value = HeaderValue::from_bytes(header_bytes).ok()?;
     let mut headers = HeaderMap::new();
     headers.insert(header::COOKIE, value);
-    let config = CookieConfiguration {
-        name: "id".to_owned(),
-        max_age: None,
-        codec: CookieCodec::new(key, &[], security(signed)),
-        attributes: String::new(),
-        verified_cache: 4,
-    };
+    let config = CookieConfiguration::new(
+        CookieSettings::default(),
+        (key, &[]),
+        security(signed),
+        None,
+        4,
+    )
+    .unwrap_or_else(|broken| unreachable!("the default cookie settings break {broken:?}"));
     let mut verified = VerifiedCookies::new(config.verified_cache);
     let first = read_session_cookie(&headers, &config, &mut verified).key;
     // A second read goes through the memo of verified values, and must agree.

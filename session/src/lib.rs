@@ -105,39 +105,38 @@
 
 #[doc(hidden)]
 pub mod __private;
+mod absolute_timeout;
 mod clock;
 pub mod config;
 mod cookie;
-mod cookie_codec;
+mod error;
+mod extract;
+#[cfg(feature = "__fuzz")]
 #[doc(hidden)]
 pub mod fuzzing;
-mod handle;
-mod lifetime;
 mod middleware;
+mod session;
 mod session_ext;
 pub mod storage;
 #[cfg(feature = "test-helpers")]
 pub mod test_helpers;
-mod verified_cookies;
 
 /// The security promises this crate keeps, each with the tests that check it.
 #[doc = include_str!("../SECURITY.md")]
 pub mod security {}
 
-pub use self::{
-    clock::Clock,
-    handle::{
-        ExtractSession, Session, SessionEntries, SessionGetError, SessionInsertError,
-        SessionStatus, SessionUpdateError,
-    },
-    middleware::{InnerSessionMiddleware, SessionMiddleware},
-    session_ext::SessionExt,
-};
-
 #[allow(deprecated)]
 pub use self::config::SessionLength;
-pub use self::config::{BuildError, CookieContentSecurity, SessionMiddlewareBuilder};
-pub use self::lifetime::CREATED_AT_KEY;
+pub use self::{
+    absolute_timeout::CREATED_AT_KEY,
+    clock::Clock,
+    config::{BuildError, CookieContentSecurity, SessionMiddlewareBuilder},
+    error::{SessionGetError, SessionInsertError, SessionUpdateError},
+    extract::ExtractSession,
+    middleware::{InnerSessionMiddleware, SessionMiddleware},
+    session::{Session, SessionEntries, SessionStatus},
+    session_ext::SessionExt,
+};
 
 #[cfg(feature = "macros")]
 pub use session_macros::session;

@@ -6,7 +6,7 @@ use actix_web::{
     guard::GuardContext,
 };
 
-use crate::Session;
+use crate::session::Session;
 
 /// Gets the request's [`Session`] outside of extractors: in middleware, guards, or from a
 /// response.

@@ -71,7 +71,9 @@ impl CookieSettings {
     }
 }
 
-/// One broken cookie rule; its `Display` says what is wrong and why.
+/// One broken cookie rule; its `Display` says what is wrong and how to fix it, in terms of
+/// the [`SessionMiddlewareBuilder`](crate::config::SessionMiddlewareBuilder) methods (callers
+/// with their own setting names, such as `session-config`, map [`setting`](Self::setting)).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CookieRule {
@@ -86,8 +88,8 @@ pub enum CookieRule {
     },
     /// A `__Host-` cookie is not `Secure`.
     #[error(
-        "the cookie name {name:?} starts with `__Host-`, so the cookie must be Secure: browsers \
-         reject `__Host-` cookies without it"
+        "the cookie name {name:?} starts with `__Host-`, so the cookie must be Secure: remove \
+         `cookie_secure(false)` or rename the cookie"
     )]
     HostPrefixNotSecure {
         /// The name given.
@@ -95,8 +97,8 @@ pub enum CookieRule {
     },
     /// A `__Host-` cookie has a `Domain`.
     #[error(
-        "the cookie name {name:?} starts with `__Host-`, so the cookie must not have a Domain, \
-         not {domain:?}: remove the domain or rename the cookie"
+        "the cookie name {name:?} starts with `__Host-`, so the cookie must not have a Domain: \
+         remove `cookie_domain(..)` or rename the cookie"
     )]
     HostPrefixWithDomain {
         /// The name given.
@@ -106,8 +108,8 @@ pub enum CookieRule {
     },
     /// A `__Host-` cookie's path is not `/`.
     #[error(
-        "the cookie name {name:?} starts with `__Host-`, so its path must be \"/\", not \
-         {path:?}: remove the path or rename the cookie"
+        "the cookie name {name:?} starts with `__Host-`, so its path must be `/`, not {path:?}: \
+         remove `cookie_path(..)` or rename the cookie"
     )]
     HostPrefixPathNotRoot {
         /// The name given.
@@ -117,8 +119,8 @@ pub enum CookieRule {
     },
     /// A `__Secure-` cookie is not `Secure`.
     #[error(
-        "the cookie name {name:?} starts with `__Secure-`, so the cookie must be Secure: \
-         browsers reject `__Secure-` cookies without it"
+        "the cookie name {name:?} starts with `__Secure-`, so the cookie must be Secure: remove \
+         `cookie_secure(false)` or rename the cookie"
     )]
     SecurePrefixNotSecure {
         /// The name given.
@@ -126,18 +128,18 @@ pub enum CookieRule {
     },
     /// A `Partitioned` cookie is not `Secure`.
     #[error(
-        "a Partitioned cookie must be Secure: browsers reject Partitioned cookies that are not \
-         Secure"
+        "a Partitioned cookie must be Secure: remove `cookie_secure(false)` or \
+         `cookie_partitioned(true)`"
     )]
     PartitionedNotSecure,
     /// A `SameSite=None` cookie is not `Secure`.
     #[error(
-        "a SameSite=None cookie must be Secure: browsers reject SameSite=None cookies that are \
-         not Secure"
+        "a SameSite=None cookie must be Secure (browsers reject it otherwise): remove \
+         `cookie_secure(false)` or choose another `cookie_same_site`"
     )]
     SameSiteNoneNotSecure,
     /// The path does not start with `/`.
-    #[error("the cookie path {path:?} must start with \"/\"")]
+    #[error("the cookie path {path:?} must start with `/`")]
     PathNotAbsolute {
         /// The path given.
         path: String,

@@ -430,9 +430,11 @@ impl SessionStore for RedisSessionStore {
 }
 
 /// The field/value pairs of a session hash, as `HGETALL` returns them.
+#[cfg(feature = "__fuzz")]
 pub(crate) type HashFields = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// Decodes the fields of a session hash as `load` does; for the fuzz targets.
+#[cfg(feature = "__fuzz")]
 pub(crate) fn decode_record_fields(
     fields: HashFields,
 ) -> Result<Option<SessionState>, RedisStoreError> {
@@ -444,6 +446,7 @@ pub(crate) fn decode_record_fields(
 }
 
 /// The fields a new session hash gets for `state`, as `save` writes them; for the fuzz targets.
+#[cfg(feature = "__fuzz")]
 pub(crate) fn encode_record_fields(state: &SessionState) -> Result<HashFields, serde_json::Error> {
     let args = record::encode_new(state, 0)?;
     let mut pairs = Vec::with_capacity(args.len() / 2);

@@ -25,7 +25,7 @@ use hmac::{Hmac, Mac as _};
 use rand::RngCore as _;
 use sha2::Sha256;
 
-use crate::config::CookieContentSecurity;
+use super::CookieContentSecurity;
 
 /// The largest cookie value we try to open; anything longer is not ours.
 const MAX_COOKIE_VALUE_LEN: usize = 4096;

@@ -10,7 +10,7 @@ use actix_web::cookie::time::Duration;
 use serde_json::Value;
 
 use crate::{
-    Clock,
+    clock::Clock,
     storage::{SessionChanges, SessionState},
 };
 

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 
 use subtle::ConstantTimeEq as _;
 
-use crate::{cookie_codec::CookieCodec, storage::SessionKey};
+use crate::{cookie::codec::CookieCodec, storage::SessionKey};
 
 /// What a verified cookie value stands for.
 #[derive(Clone)]

@@ -1,25 +1,18 @@
-//! [`Session`]: the request's handle on its session state.
+//! [`Session`]: the request's handle on its session state, and what happened to it.
+//!
+//! How a `Session` gets into a request (the extractor, lazy loading) is in `extract.rs`.
 
 use std::{
     collections::BTreeSet,
-    convert::Infallible,
-    future::Future,
     ops::Deref,
-    pin::Pin,
     sync::{Arc, Mutex, MutexGuard},
-    task::{Context, Poll},
 };
 
-use actix_web::{
-    FromRequest, HttpMessage as _, HttpRequest, HttpResponse, ResponseError,
-    body::BoxBody,
-    dev::{Extensions, Payload},
-};
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 
 use crate::{
-    middleware::LazyLoader,
+    error::{SessionGetError, SessionInsertError, SessionUpdateError},
     storage::{SessionChanges, SessionState},
 };
 
@@ -250,10 +243,17 @@ impl Session {
         !self.inner().pending
     }
 
-    /// Puts a loaded state into the request's session (called by the middleware).
-    pub(crate) fn attach(extensions: &mut Extensions, state: Option<SessionState>) {
-        let session = Self::from_extensions(extensions);
-        let mut inner = session.inner();
+    /// A session whose stored state is not loaded yet (lazy loading): it reads as empty.
+    pub(crate) fn not_loaded() -> Self {
+        let session = Self::new();
+        session.inner().pending = true;
+        session
+    }
+
+    /// Puts the stored state, if there is one, into the session and marks it loaded (called
+    /// by the middleware).
+    pub(crate) fn set_loaded(&self, state: Option<SessionState>) {
+        let mut inner = self.inner();
         if inner.pending {
             inner.pending = false;
             if let Some(state) = state {
@@ -275,20 +275,6 @@ impl Session {
             SessionChanges::new(state, touched, inner.cleared),
             inner.pending,
         )
-    }
-
-    /// The session stored in `extensions`, creating one if there is none: empty, and not yet
-    /// loaded when the middleware loads lazily.
-    pub(crate) fn from_extensions(extensions: &mut Extensions) -> Self {
-        if let Some(session) = extensions.get::<Self>() {
-            return session.clone();
-        }
-        let session = Self::new();
-        if extensions.contains::<LazyLoader>() {
-            session.inner().pending = true;
-        }
-        extensions.insert(session.clone());
-        session
     }
 }
 
@@ -318,123 +304,6 @@ impl std::fmt::Debug for SessionEntries<'_> {
         f.debug_map()
             .entries(self.0.state.keys().map(|k| (k, "..")))
             .finish()
-    }
-}
-
-/// Extracts the request's [`Session`]; never fails.
-///
-/// With [lazy loading](crate::SessionMiddlewareBuilder::lazy_loading) this is where the state
-/// is loaded from the store. If the store fails, the handler gets an empty session and the
-/// middleware answers an opaque `500` instead of the handler's response.
-impl FromRequest for Session {
-    type Error = Infallible;
-    type Future = ExtractSession;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let session = Self::from_extensions(&mut req.extensions_mut());
-        if !session.inner().pending {
-            return ExtractSession(ExtractState::Ready(Some(session)));
-        }
-        let Some(loader) = req.extensions().get::<LazyLoader>().cloned() else {
-            return ExtractSession(ExtractState::Ready(Some(session)));
-        };
-        let load = loader.load(req.clone());
-        ExtractSession(ExtractState::Loading(Box::pin(async move {
-            load.await;
-            session
-        })))
-    }
-}
-
-/// The future returned when a [`Session`] is extracted.
-pub struct ExtractSession(ExtractState);
-
-enum ExtractState {
-    Ready(Option<Session>),
-    Loading(Pin<Box<dyn Future<Output = Session>>>),
-}
-
-impl std::fmt::Debug for ExtractSession {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let state = match self.0 {
-            ExtractState::Ready(_) => "ready",
-            ExtractState::Loading(_) => "loading",
-        };
-        f.debug_tuple("ExtractSession").field(&state).finish()
-    }
-}
-
-impl Future for ExtractSession {
-    type Output = Result<Session, Infallible>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match &mut self.0 {
-            ExtractState::Ready(session) => Poll::Ready(Ok(session.take().unwrap_or_default())),
-            ExtractState::Loading(load) => load.as_mut().poll(cx).map(Ok),
-        }
-    }
-}
-
-macro_rules! session_error {
-    ($(#[$doc:meta])* $name:ident, $verb:literal) => {
-        $(#[$doc])*
-        ///
-        /// As a handler error it becomes an opaque `500 Internal Server Error`.
-        #[derive(Debug, thiserror::Error)]
-        #[error("failed to {} the session value under key `{key}` as `{type_name}`", $verb)]
-        pub struct $name {
-            key: String,
-            type_name: &'static str,
-            #[source]
-            source: serde_json::Error,
-        }
-
-        impl $name {
-            pub(crate) fn new<T>(key: &str, source: serde_json::Error) -> Self {
-                Self { key: key.to_owned(), type_name: std::any::type_name::<T>(), source }
-            }
-
-            /// The session key involved.
-            pub fn key(&self) -> &str {
-                &self.key
-            }
-        }
-
-        impl ResponseError for $name {
-            fn error_response(&self) -> HttpResponse<BoxBody> {
-                HttpResponse::InternalServerError().finish()
-            }
-        }
-    };
-}
-
-session_error!(
-    /// A session value could not be deserialized as the requested type.
-    SessionGetError,
-    "deserialize"
-);
-session_error!(
-    /// A value could not be serialized into the session.
-    SessionInsertError,
-    "serialize"
-);
-
-/// [`Session::update`] or [`Session::update_or`] failed.
-///
-/// As a handler error it becomes an opaque `500 Internal Server Error`.
-#[derive(Debug, thiserror::Error)]
-pub enum SessionUpdateError {
-    /// The current value did not deserialize.
-    #[error(transparent)]
-    Get(#[from] SessionGetError),
-    /// The new value did not serialize.
-    #[error(transparent)]
-    Insert(#[from] SessionInsertError),
-}
-
-impl ResponseError for SessionUpdateError {
-    fn error_response(&self) -> HttpResponse<BoxBody> {
-        HttpResponse::InternalServerError().finish()
     }
 }
 

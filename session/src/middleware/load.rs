@@ -1,0 +1,124 @@
+//! Loading a request's session: read and verify the cookie, load the state it points to, and
+//! enforce the absolute timeout.
+
+use actix_web::{HttpRequest, http::header::HeaderMap};
+
+use super::{Engine, failure::store_failure};
+use crate::{
+    absolute_timeout,
+    config::Configuration,
+    cookie::{
+        CookieConfiguration,
+        request::session_cookie_values,
+        verified_cache::{VerifiedCookie, VerifiedCookies},
+    },
+    storage::{LoadError, SessionKey, SessionState, SessionStore},
+};
+
+/// A request's session as loading found it: what its cookie said and what the store holds.
+/// Kept until the response, where it decides what to save and which cookie to send.
+pub(crate) struct LoadedSession {
+    /// The session's key: its cookie verified and the store knows it. `None` for a fresh
+    /// session.
+    pub(crate) key: Option<SessionKey>,
+    /// The stored state, until it is handed to the request's `Session`.
+    state: Option<SessionState>,
+    /// When the session was created (Unix seconds), if an absolute timeout recorded it.
+    pub(crate) created_at: Option<i64>,
+    /// Whether the request carried a cookie with the session's name, valid or not.
+    pub(crate) cookie_present: bool,
+    /// Whether the cookie verified only under a fallback key, and so must be re-issued.
+    pub(crate) needs_reissue: bool,
+}
+
+impl LoadedSession {
+    /// A request without a session cookie.
+    const FRESH: Self = Self {
+        key: None,
+        state: None,
+        created_at: None,
+        cookie_present: false,
+        needs_reissue: false,
+    };
+
+    /// Hands the stored state over (to the request's `Session`).
+    pub(super) fn take_state(&mut self) -> Option<SessionState> {
+        self.state.take()
+    }
+}
+
+impl<Store: SessionStore + 'static> Engine<Store> {
+    /// Reads the cookie and loads the state it points to.
+    pub(super) async fn load(&self, req: &HttpRequest) -> Result<LoadedSession, actix_web::Error> {
+        let cookie = read_session_cookie(
+            req.headers(),
+            &self.configuration.cookie,
+            &mut self.verified_cookies.borrow_mut(),
+        );
+        load_state(self.store.as_ref(), &self.configuration, cookie).await
+    }
+}
+
+/// Finds the session cookie. Every cookie carrying the session's name is verified, in any
+/// order; the first that verifies wins.
+pub(crate) fn read_session_cookie(
+    headers: &HeaderMap,
+    config: &CookieConfiguration,
+    verified_cookies: &mut VerifiedCookies,
+) -> LoadedSession {
+    let mut found = LoadedSession::FRESH;
+    for value in session_cookie_values(headers, &config.name) {
+        found.cookie_present = true;
+        let Some(value) = value else {
+            continue;
+        };
+        let opened = verified_cookies.open(&config.codec, &config.name, value);
+        if let Some(VerifiedCookie { key, needs_reissue }) = opened {
+            found.key = Some(key);
+            found.needs_reissue = needs_reissue;
+            break;
+        }
+    }
+    if found.cookie_present && found.key.is_none() {
+        tracing::warn!("the session cookie failed verification; starting a fresh session");
+    }
+    found
+}
+
+/// Loads the state of the session whose cookie verified; a key the store does not know, an
+/// undecodable record or a session past its absolute lifetime give a fresh session.
+async fn load_state<Store: SessionStore>(
+    store: &Store,
+    configuration: &Configuration,
+    mut session: LoadedSession,
+) -> Result<LoadedSession, actix_web::Error> {
+    let Some(key) = session.key.take() else {
+        return Ok(session);
+    };
+    let mut state = match store.load(&key).await {
+        Ok(Some(state)) => state,
+        Ok(None) => {
+            tracing::debug!("unknown or expired session key; starting a fresh session");
+            return Ok(session);
+        }
+        Err(LoadError::Deserialization(err)) => {
+            tracing::warn!(error = %err, "undecodable session record; starting a fresh session");
+            return Ok(session);
+        }
+        Err(err) => return Err(store_failure("load", &err)),
+    };
+    let created_at = absolute_timeout::take_created_at(&mut state);
+    if let (Some(absolute_ttl), Some(created_at)) = (configuration.absolute_ttl, created_at)
+        && absolute_timeout::remaining(created_at, absolute_ttl, &configuration.clock).is_none()
+    {
+        tracing::debug!("the session passed its absolute lifetime; starting a fresh session");
+        if let Err(err) = store.delete(&key).await {
+            tracing::warn!(error = %err, "could not delete a session past its lifetime");
+        }
+        return Ok(session);
+    }
+    session.key = Some(key);
+    session.state = Some(state);
+    session.created_at = created_at;
+    Ok(session)
+}

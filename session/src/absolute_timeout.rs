@@ -15,7 +15,7 @@ use crate::{
 };
 
 /// The reserved state entry holding the creation time (Unix seconds). Handlers never see it.
-pub const CREATED_AT_KEY: &str = "__session_created_at";
+pub(crate) const CREATED_AT_KEY: &str = "__session_created_at";
 
 /// Removes the creation time from a loaded state.
 pub(crate) fn take_created_at(state: &mut SessionState) -> Option<i64> {

@@ -17,7 +17,7 @@ use actix_web::cookie::time::{Duration, OffsetDateTime};
 /// middleware and move both at once.
 ///
 /// ```
-/// use session::Clock;
+/// use session::config::Clock;
 /// use actix_web::cookie::time::{Duration, OffsetDateTime};
 ///
 /// let clock = Clock::manual(OffsetDateTime::UNIX_EPOCH);

@@ -125,15 +125,15 @@ pub mod test_helpers;
 #[doc = include_str!("../SECURITY.md")]
 pub mod security {}
 
+// The names actix-session 0.11 has at its root, the actix-session 0.6 ones beside them, and
+// the typed-session items. Everything else is reached through `config::` or `storage::`.
 #[allow(deprecated)]
 pub use self::config::SessionLength;
 pub use self::{
-    absolute_timeout::CREATED_AT_KEY,
-    clock::Clock,
-    config::{BuildError, CookieContentSecurity, SessionMiddlewareBuilder},
+    config::{CookieContentSecurity, SessionMiddlewareBuilder},
     error::{SessionGetError, SessionInsertError, SessionUpdateError},
     extract::ExtractSession,
-    middleware::{InnerSessionMiddleware, SessionMiddleware},
+    middleware::SessionMiddleware,
     session::{Session, SessionEntries, SessionStatus},
     session_ext::SessionExt,
 };

@@ -80,7 +80,7 @@ fn builder_methods_and_actix_session_0_6_names_compile() {
         .cookie_name("sid".to_owned())
         .cookie_secure(false)
         .cookie_http_only(false)
-        .cookie_same_site(SameSite::None)
+        .cookie_same_site(SameSite::Strict)
         .cookie_path("/app".to_owned())
         .cookie_domain(Some("example.com".to_owned()))
         .cookie_content_security(CookieContentSecurity::Signed)

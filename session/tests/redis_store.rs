@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use actix_web::cookie::time::{Duration, OffsetDateTime};
 use serde_json::{Value, json};
 use session::{
-    Clock,
+    config::Clock,
     storage::{
         LoadError, RedisActorSessionStore, RedisSessionStore, SessionChanges, SessionKey,
         SessionState, SessionStore, UpdateError, generate_session_key,

@@ -9,8 +9,11 @@ use actix_web::{
     web,
 };
 use session::{
-    BuildError, Clock, SessionMiddleware,
-    config::{BrowserSession, CookieContentSecurity, PersistentSession, TtlExtensionPolicy},
+    SessionMiddleware,
+    config::{
+        BrowserSession, BuildError, Clock, CookieContentSecurity, CookieRule, PersistentSession,
+        TtlExtensionPolicy,
+    },
     storage::{CookieSessionStore, MemorySessionStore, SessionStore},
 };
 use support::{
@@ -231,37 +234,37 @@ fn cookie_prefix_rules_are_checked_at_build_time() {
         err(builder()
             .cookie_name("__Host-id".into())
             .cookie_domain(Some("example.com".into()))),
-        Some(BuildError::HostPrefixWithDomain(_))
+        Some(BuildError::Cookie(rules)) if matches!(rules.as_slice(), [CookieRule::HostPrefixWithDomain { .. }])
     ));
     assert!(matches!(
         err(builder()
             .cookie_name("__Host-id".into())
             .cookie_secure(false)),
-        Some(BuildError::HostPrefixWithoutSecure(_))
+        Some(BuildError::Cookie(rules)) if matches!(rules.as_slice(), [CookieRule::HostPrefixNotSecure { .. }])
     ));
     assert!(matches!(
         err(builder()
             .cookie_name("__Host-id".into())
             .cookie_path("/app".into())),
-        Some(BuildError::HostPrefixWithPath(..))
+        Some(BuildError::Cookie(rules)) if matches!(rules.as_slice(), [CookieRule::HostPrefixPathNotRoot { .. }])
     ));
     assert!(matches!(
         err(builder()
             .cookie_name("__Secure-id".into())
             .cookie_secure(false)),
-        Some(BuildError::SecurePrefixWithoutSecure(_))
+        Some(BuildError::Cookie(rules)) if matches!(rules.as_slice(), [CookieRule::SecurePrefixNotSecure { .. }])
     ));
     assert!(matches!(
         err(builder().cookie_partitioned(true).cookie_secure(false)),
-        Some(BuildError::PartitionedWithoutSecure)
+        Some(BuildError::Cookie(rules)) if matches!(rules.as_slice(), [CookieRule::PartitionedNotSecure])
     ));
     assert!(matches!(
         err(builder().cookie_name("bad name;".into())),
-        Some(BuildError::InvalidCookieName(_))
+        Some(BuildError::Cookie(rules)) if matches!(rules.as_slice(), [CookieRule::InvalidName { .. }])
     ));
     assert!(matches!(
         err(builder().cookie_name(String::new())),
-        Some(BuildError::InvalidCookieName(_))
+        Some(BuildError::Cookie(rules)) if matches!(rules.as_slice(), [CookieRule::InvalidName { .. }])
     ));
     assert!(
         builder()

@@ -20,8 +20,8 @@ use actix_web::{
 };
 use serde_json::{Value, json};
 use session::{
-    Clock, Session, SessionMiddleware,
-    config::BrowserSession,
+    Session, SessionMiddleware,
+    config::{BrowserSession, Clock},
     storage::{SessionKey, SessionState, SessionStore},
 };
 

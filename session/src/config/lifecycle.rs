@@ -106,7 +106,7 @@ impl PersistentSession {
     ///
     /// The creation time is kept inside the stored state (inside the protected payload for
     /// the cookie store) and checked on every request with the middleware's
-    /// [`Clock`](crate::Clock): a session past its absolute lifetime is a fresh session even
+    /// [`Clock`](crate::config::Clock): a session past its absolute lifetime is a fresh session even
     /// if it was active a second ago. The store TTL and the cookie's `Max-Age` never reach
     /// past it. [`Session::renew`](crate::Session::renew) keeps the creation time.
     ///

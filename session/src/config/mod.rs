@@ -25,11 +25,12 @@ pub use self::{
     error::BuildError,
     lifecycle::{BrowserSession, PersistentSession, SessionLifecycle, TtlExtensionPolicy},
 };
+pub use crate::clock::Clock;
+use crate::cookie::CookieConfiguration;
 pub use crate::cookie::{
     CookieContentSecurity,
     rules::{CookieRule, CookieSetting, CookieSettings},
 };
-use crate::{clock::Clock, cookie::CookieConfiguration};
 
 /// How many fallback keys a middleware accepts: each one costs a verification attempt on
 /// every cookie that fails under the current key.

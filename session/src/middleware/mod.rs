@@ -163,8 +163,9 @@ where
     }
 }
 
-/// The per-worker service behind [`SessionMiddleware`].
-#[doc(hidden)]
+/// The per-worker service behind [`SessionMiddleware`]. Public only because it is
+/// `Transform::Transform`; no path names it.
+#[allow(unreachable_pub)]
 pub struct InnerSessionMiddleware<S, Store: SessionStore> {
     service: Rc<S>,
     engine: Rc<Engine<Store>>,

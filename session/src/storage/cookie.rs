@@ -5,7 +5,7 @@ use super::{
     LoadError, SaveError, SessionKey, SessionState, SessionStore, UpdateError,
     interface::DeleteError,
 };
-use crate::Clock;
+use crate::clock::Clock;
 
 /// The version of the cookie payload format written by this crate.
 const FORMAT_VERSION: u8 = 2;

@@ -16,7 +16,7 @@ use super::{
     generate_session_key,
     interface::DeleteError,
 };
-use crate::Clock;
+use crate::clock::Clock;
 
 /// How many independently locked parts the map is split into, so that workers rarely wait
 /// for each other.

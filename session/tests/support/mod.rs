@@ -23,7 +23,7 @@ pub(crate) mod redis_scenarios;
 pub(crate) mod redis_server;
 
 use actix_web::cookie::time::{Duration, OffsetDateTime};
-use session::Clock;
+use session::config::Clock;
 
 /// The instant the manual clocks of the tests start at: day 20 000 after the Unix epoch.
 pub(crate) fn start_time() -> OffsetDateTime {

@@ -6,7 +6,7 @@ use super::{
     Inner, RedisSessionStore, RedisStoreError,
     connection::{Connection, Timeouts},
 };
-use crate::{Clock, storage::redact_url};
+use crate::{clock::Clock, storage::redact_url};
 
 /// The default prefix of every session key in Redis.
 pub(super) const DEFAULT_KEY_PREFIX: &str = "session:";

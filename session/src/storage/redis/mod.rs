@@ -29,7 +29,7 @@ use super::{
     collision::{self, KEY_ATTEMPTS},
     generate_session_key,
 };
-use crate::Clock;
+use crate::clock::Clock;
 
 /// The longest TTL written to Redis: 100 years, far from the overflow of Redis's clock.
 const MAX_TTL_MS: i64 = 100 * 365 * 24 * 60 * 60 * 1000;

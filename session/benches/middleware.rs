@@ -1,4 +1,4 @@
-//! The in-process cost of one request through the session middleware (issue 7), ours against
+//! The in-process cost of one request through the session middleware, ours against
 //! actix-session 0.11 and against no middleware at all.
 //!
 //! ```text

@@ -55,7 +55,9 @@ impl<Store: SessionStore + 'static> Engine<Store> {
             &self.configuration.cookie,
             &mut self.verified_cookies.borrow_mut(),
         );
-        load_state(self.store.as_ref(), &self.configuration, cookie).await
+        let mut session = cookie;
+        load_state(self.store.as_ref(), &self.configuration, &mut session).await?;
+        Ok(session)
     }
 }
 
@@ -90,20 +92,20 @@ pub(crate) fn read_session_cookie(
 async fn load_state<Store: SessionStore>(
     store: &Store,
     configuration: &Configuration,
-    mut session: LoadedSession,
-) -> Result<LoadedSession, actix_web::Error> {
+    session: &mut LoadedSession,
+) -> Result<(), actix_web::Error> {
     let Some(key) = session.key.take() else {
-        return Ok(session);
+        return Ok(());
     };
     let mut state = match store.load(&key).await {
         Ok(Some(state)) => state,
         Ok(None) => {
             tracing::debug!("unknown or expired session key; starting a fresh session");
-            return Ok(session);
+            return Ok(());
         }
         Err(LoadError::Deserialization(err)) => {
             tracing::warn!(error = %err, "undecodable session record; starting a fresh session");
-            return Ok(session);
+            return Ok(());
         }
         Err(err) => return Err(store_failure("load", &err)),
     };
@@ -115,10 +117,10 @@ async fn load_state<Store: SessionStore>(
         if let Err(err) = store.delete(&key).await {
             tracing::warn!(error = %err, "could not delete a session past its lifetime");
         }
-        return Ok(session);
+        return Ok(());
     }
     session.key = Some(key);
     session.state = Some(state);
     session.created_at = created_at;
-    Ok(session)
+    Ok(())
 }

@@ -1,5 +1,6 @@
 //! Saving a request's session after the handler answered, and telling the client: one
-//! function per [`SessionStatus`], then the `Set-Cookie` and `Vary` headers.
+//! function per [`SessionStatus`], then the token on the transport's channels (`Set-Cookie`,
+//! the token header) and `Vary`.
 
 use actix_web::{HttpMessage as _, cookie::time::Duration, dev::ServiceResponse};
 
@@ -15,13 +16,18 @@ use crate::{
     cookie::response::{self, Unsendable},
     session::{Session, SessionStatus},
     storage::{SessionChanges, SessionKey, SessionStore, UpdateError},
+    transport::{Channels, response as transport_response},
 };
 
-/// What the response must say about the session cookie.
-enum CookieOutcome {
+/// What the response must say about the session token, whichever channel carries it.
+enum TokenOutcome {
     Nothing,
-    /// Send the key; the duration caps a persistent cookie's `Max-Age`.
+    /// Send the key (a new token); the duration caps a persistent cookie's `Max-Age`.
     Set(SessionKey, Duration),
+    /// The token is unchanged and only a persistent cookie's `Max-Age` moves on: the cookie
+    /// is re-sent, a header token is not (the client holds it already).
+    Extend(SessionKey, Duration),
+    /// The token is void: the removal cookie, an empty token header.
     Remove,
 }
 
@@ -69,48 +75,78 @@ impl<Store: SessionStore + 'static> Engine<Store> {
             }
             None => return Ok(()),
         };
-        let cookie_present = loaded.cookie_present;
+        let presented = loaded.presented;
         let outcome = persist(self.store.as_ref(), configuration, loaded, status, changes).await?;
-        self.apply_outcome(res, outcome, cookie_present)
+        self.apply_outcome(res, outcome, presented)
     }
 
-    /// Sets the session cookie, or its removal, on the response, and `Vary: Cookie` when the
-    /// response depends on the cookie.
+    /// Tells the client on the channels the request used (all the transport's channels for
+    /// a request that used none): the session cookie or its removal, the token header or its
+    /// voiding; and `Vary` when the response depends on the token.
     fn apply_outcome<B>(
         &self,
         res: &mut ServiceResponse<B>,
-        outcome: CookieOutcome,
-        cookie_present: bool,
+        outcome: TokenOutcome,
+        presented: Channels,
     ) -> Result<(), actix_web::Error> {
+        let transport = &self.configuration.transport;
         let config = &self.configuration.cookie;
-        let set_cookie = match outcome {
-            CookieOutcome::Nothing => None,
-            CookieOutcome::Set(key, ttl) => {
-                let sealed = config.codec.seal(&config.name, key.as_ref());
-                let header = response::session_cookie(config, &sealed, ttl)
-                    .map_err(|Unsendable| opaque_500())?;
-                self.verified_cookies
-                    .borrow_mut()
-                    .remember_sealed(sealed, key);
-                Some(header)
-            }
-            CookieOutcome::Remove => {
+        let answer = presented.answer(transport);
+        let (key, ttl) = match &outcome {
+            TokenOutcome::Set(key, ttl) | TokenOutcome::Extend(key, ttl) => (Some(key), *ttl),
+            TokenOutcome::Nothing | TokenOutcome::Remove => (None, Duration::ZERO),
+        };
+        let cookie_sent = transport.cookie && answer.cookie && key.is_some();
+        let header_sent = answer.header && matches!(outcome, TokenOutcome::Set(..));
+        let sealed = key
+            .filter(|_| cookie_sent || header_sent)
+            .map(|key| config.codec.seal(&config.name, key.as_ref()));
+        let set_cookie = match (&outcome, &sealed) {
+            _ if !(transport.cookie && answer.cookie) => None,
+            (TokenOutcome::Remove, _) => {
                 Some(response::removal_cookie(config).map_err(|Unsendable| opaque_500())?)
             }
+            (_, Some(sealed)) => Some(
+                response::session_cookie(config, sealed, ttl).map_err(|Unsendable| opaque_500())?,
+            ),
+            _ => None,
         };
-        response::write_headers(res.headers_mut(), set_cookie, cookie_present);
+        let token = match (&outcome, &sealed) {
+            (TokenOutcome::Remove, _) => Some(""),
+            (TokenOutcome::Set(..), Some(sealed)) => Some(sealed.as_str()),
+            _ => None,
+        }
+        .filter(|_| answer.header);
+        let sends = set_cookie.is_some() || token.is_some();
+        let headers = res.headers_mut();
+        if transport.cookie {
+            // With a header too, the response depends on the cookie whenever it depends on
+            // the token at all.
+            let vary =
+                presented.cookie || (transport.header.is_some() && (presented.any() || sends));
+            response::write_headers(headers, set_cookie, vary);
+        }
+        if let Some(header) = &transport.header {
+            transport_response::write_headers(headers, header, token, presented.any() || sends)
+                .map_err(|Unsendable| opaque_500())?;
+        }
+        if let (Some(sealed), Some(key)) = (sealed, key) {
+            self.verified_cookies
+                .borrow_mut()
+                .remember_sealed(sealed, key.clone());
+        }
         Ok(())
     }
 }
 
-/// Writes the session to the store as its status asks, and says what the cookie must do.
+/// Writes the session to the store as its status asks, and says what the client must be told.
 async fn persist<Store: SessionStore>(
     store: &Store,
     configuration: &Configuration,
     loaded: LoadedSession,
     status: SessionStatus,
     mut changes: SessionChanges,
-) -> Result<CookieOutcome, actix_web::Error> {
+) -> Result<TokenOutcome, actix_web::Error> {
     let holds_state = !changes.state().is_empty();
     let ttl = store_ttl(configuration, loaded.created_at, &mut changes);
     let Some(key) = loaded.key else {
@@ -119,7 +155,7 @@ async fn persist<Store: SessionStore>(
             status,
             changes,
             holds_state,
-            loaded.cookie_present,
+            loaded.presented.any(),
             ttl,
         )
         .await;
@@ -167,19 +203,19 @@ async fn persist_fresh<Store: SessionStore>(
     status: SessionStatus,
     changes: SessionChanges,
     holds_state: bool,
-    cookie_present: bool,
+    token_present: bool,
     ttl: Duration,
-) -> Result<CookieOutcome, actix_web::Error> {
+) -> Result<TokenOutcome, actix_web::Error> {
     Ok(match status {
-        SessionStatus::Purged if cookie_present => CookieOutcome::Remove,
+        SessionStatus::Purged if token_present => TokenOutcome::Remove,
         SessionStatus::Changed | SessionStatus::Renewed if holds_state => {
             let key = store
                 .save(changes.into_state(), &ttl)
                 .await
                 .map_err(|err| store_failure("save", &err))?;
-            CookieOutcome::Set(key, ttl)
+            TokenOutcome::Set(key, ttl)
         }
-        _ => CookieOutcome::Nothing,
+        _ => TokenOutcome::Nothing,
     })
 }
 
@@ -190,12 +226,12 @@ async fn persist_changed<Store: SessionStore>(
     key: SessionKey,
     changes: SessionChanges,
     ttl: Duration,
-) -> Result<CookieOutcome, actix_web::Error> {
+) -> Result<TokenOutcome, actix_web::Error> {
     match store.update_changes(key, changes, &ttl).await {
-        Ok(key) => Ok(CookieOutcome::Set(key, ttl)),
+        Ok(key) => Ok(TokenOutcome::Set(key, ttl)),
         Err(UpdateError::NotFound) => {
             tracing::info!("the session ended while the request ran; its changes are dropped");
-            Ok(CookieOutcome::Remove)
+            Ok(TokenOutcome::Remove)
         }
         Err(err) => Err(store_failure("update", &err)),
     }
@@ -205,12 +241,12 @@ async fn persist_changed<Store: SessionStore>(
 async fn persist_purged<Store: SessionStore>(
     store: &Store,
     key: SessionKey,
-) -> Result<CookieOutcome, actix_web::Error> {
+) -> Result<TokenOutcome, actix_web::Error> {
     store
         .delete(&key)
         .await
         .map_err(|err| store_failure("delete", &err))?;
-    Ok(CookieOutcome::Remove)
+    Ok(TokenOutcome::Remove)
 }
 
 /// A renewed session: save the state under a new key, then delete the old one, so that a
@@ -221,7 +257,7 @@ async fn persist_renewed<Store: SessionStore>(
     changes: SessionChanges,
     holds_state: bool,
     ttl: Duration,
-) -> Result<CookieOutcome, actix_web::Error> {
+) -> Result<TokenOutcome, actix_web::Error> {
     let new_key = if holds_state {
         Some(
             store
@@ -236,7 +272,7 @@ async fn persist_renewed<Store: SessionStore>(
         .delete(&key)
         .await
         .map_err(|err| store_failure("delete", &err))?;
-    Ok(new_key.map_or(CookieOutcome::Remove, |key| CookieOutcome::Set(key, ttl)))
+    Ok(new_key.map_or(TokenOutcome::Remove, |key| TokenOutcome::Set(key, ttl)))
 }
 
 /// An unchanged session: nothing to do, unless its TTL is extended on every request or its
@@ -248,18 +284,17 @@ async fn persist_unchanged<Store: SessionStore>(
     changes: &SessionChanges,
     needs_reissue: bool,
     ttl: Duration,
-) -> Result<CookieOutcome, actix_web::Error> {
+) -> Result<TokenOutcome, actix_web::Error> {
     let refresh = configuration.ttl_extension_policy == TtlExtensionPolicy::OnEveryRequest;
     if !refresh && !needs_reissue {
-        return Ok(CookieOutcome::Nothing);
+        return Ok(TokenOutcome::Nothing);
     }
     let original = key.clone();
     match store.refresh(key, changes.state(), &ttl).await {
-        Ok(key) if needs_reissue || key != original || configuration.cookie.max_age.is_some() => {
-            Ok(CookieOutcome::Set(key, ttl))
-        }
-        Ok(_) => Ok(CookieOutcome::Nothing),
-        Err(UpdateError::NotFound) => Ok(CookieOutcome::Remove),
+        Ok(key) if needs_reissue || key != original => Ok(TokenOutcome::Set(key, ttl)),
+        Ok(key) if configuration.cookie.max_age.is_some() => Ok(TokenOutcome::Extend(key, ttl)),
+        Ok(_) => Ok(TokenOutcome::Nothing),
+        Err(UpdateError::NotFound) => Ok(TokenOutcome::Remove),
         Err(err) => Err(store_failure("refresh", &err)),
     }
 }

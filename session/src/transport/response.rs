@@ -40,3 +40,15 @@ fn token_value(token: &str) -> Result<HeaderValue, Unsendable> {
         Unsendable
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_longer_than_the_limit_are_refused() {
+        assert!(token_value(&"a".repeat(MAX_HEADER_TOKEN_LEN)).is_ok());
+        assert!(token_value(&"a".repeat(MAX_HEADER_TOKEN_LEN + 1)).is_err());
+        assert!(token_value("").is_ok(), "the empty value voids a token");
+    }
+}

@@ -3,15 +3,20 @@
 
 use std::time::Duration;
 
-use actix_web::cookie::{Key, time::Duration as CookieDuration};
+use actix_web::{
+    cookie::{Key, time::Duration as CookieDuration},
+    http::header::HeaderName,
+};
 use session::{
     SessionMiddleware,
-    config::{BrowserSession, BuildError, PersistentSession, SessionLifecycle},
+    config::{BrowserSession, BuildError, PersistentSession, SessionLifecycle, SessionTransport},
     storage::{CookieSessionStore, MemorySessionStore, SessionStore},
 };
 
 use crate::{
-    config::{LifecycleConfig, LifecycleKind, SessionConfig, StoreKind},
+    config::{
+        LifecycleConfig, LifecycleKind, SessionConfig, StoreKind, TransportConfig, TransportKind,
+    },
     error::{ConfigError, Problem},
     secret::SecretKey,
     store::AnyStore,
@@ -76,7 +81,13 @@ impl SessionConfig {
         key: Key,
     ) -> Result<SessionMiddleware<S>, ConfigError> {
         let cookie = &self.cookie;
-        SessionMiddleware::builder(store, key)
+        let mut builder = SessionMiddleware::builder(store, key);
+        let response_header = self.transport.response_header.as_deref();
+        if let Some(name) = response_header.and_then(|n| HeaderName::from_bytes(n.as_bytes()).ok())
+        {
+            builder = builder.session_token_response_header(name);
+        }
+        builder
             .fallback_keys(self.fallback_keys.iter().map(SecretKey::to_key))
             .cookie_name(cookie.name.clone())
             .cookie_secure(cookie.secure)
@@ -89,6 +100,7 @@ impl SessionConfig {
             .cookie_verified_cache(cookie.verified_cache)
             .session_lifecycle(lifecycle(&self.lifecycle))
             .lazy_loading(self.lazy_loading)
+            .session_transport(transport(&self.transport))
             .try_build()
             .map_err(build_error)
     }
@@ -157,6 +169,16 @@ fn build_error(error: BuildError) -> ConfigError {
         _ => vec![Problem::new("", error.to_string())],
     };
     ConfigError::new(problems)
+}
+
+/// The runtime's transport for `[transport]`; `validate` checked the header names.
+fn transport(config: &TransportConfig) -> SessionTransport {
+    let header = || HeaderName::from_bytes(config.header.as_bytes()).ok();
+    match (config.kind, header()) {
+        (TransportKind::Header, Some(name)) => SessionTransport::Header(name),
+        (TransportKind::CookieOrHeader, Some(name)) => SessionTransport::CookieOrHeader(name),
+        _ => SessionTransport::Cookie,
+    }
 }
 
 /// The runtime's lifecycle for `[lifecycle]`.

@@ -40,6 +40,8 @@ pub struct SessionConfig {
     pub lifecycle: LifecycleConfig,
     /// The `[redis]` section, used when `store = "redis"`.
     pub redis: RedisConfig,
+    /// The `[transport]` section: where the session token travels.
+    pub transport: TransportConfig,
 }
 
 impl Default for SessionConfig {
@@ -53,6 +55,7 @@ impl Default for SessionConfig {
             cookie: CookieConfig::default(),
             lifecycle: LifecycleConfig::default(),
             redis: RedisConfig::default(),
+            transport: TransportConfig::default(),
         }
     }
 }
@@ -243,6 +246,47 @@ impl From<TtlExtension> for session::config::TtlExtensionPolicy {
             TtlExtension::OnEveryRequest => Self::OnEveryRequest,
         }
     }
+}
+
+/// The `[transport]` section: where the session token travels (see
+/// `session::config::SessionTransport`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TransportConfig {
+    /// `"cookie"`, `"header"` or `"cookie-or-header"` (`transport.kind`, default `"cookie"`).
+    pub kind: TransportKind,
+    /// The request header carrying the token, for `"header"` and `"cookie-or-header"`
+    /// (`transport.header`, default `"authorization"`, sent as `Bearer <token>`).
+    pub header: String,
+    /// The response header carrying new tokens, and an empty value when a token is void
+    /// (`transport.response_header`, default: `"session-token"` for `authorization`, else
+    /// `header` itself).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_header: Option<String>,
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        Self {
+            kind: TransportKind::Cookie,
+            header: "authorization".to_owned(),
+            response_header: None,
+        }
+    }
+}
+
+/// Where the session token travels (`transport.kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// `"cookie"`: the session cookie only.
+    #[default]
+    Cookie,
+    /// `"header"`: `transport.header` only.
+    Header,
+    /// `"cookie-or-header"`: either; both on one request must name the same session.
+    CookieOrHeader,
 }
 
 /// The `[redis]` section. URLs may carry a password: `Debug` hides it.

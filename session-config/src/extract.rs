@@ -10,7 +10,7 @@ use figment::{
 use serde::{Deserialize, de::DeserializeOwned};
 
 use crate::{
-    config::{CookieConfig, LifecycleConfig, RedisConfig, SessionConfig, Timeout},
+    config::{CookieConfig, LifecycleConfig, RedisConfig, SessionConfig, Timeout, TransportConfig},
     duration,
     error::{ConfigError, Problem, from_figment_error, render_value, value_of},
     keys::{SECTIONS, TOP_KEYS, closest, env_var, may_be_secret, segments},
@@ -145,6 +145,14 @@ impl Extractor<'_> {
                 defaults.redis.response_timeout,
             ),
         };
+        let transport = TransportConfig {
+            kind: self.field("transport.kind", defaults.transport.kind),
+            header: self.field("transport.header", defaults.transport.header),
+            response_header: self.field(
+                "transport.response_header",
+                defaults.transport.response_header,
+            ),
+        };
         Some(SessionConfig {
             store,
             secret_key,
@@ -154,6 +162,7 @@ impl Extractor<'_> {
             cookie,
             lifecycle,
             redis,
+            transport,
         })
     }
 
@@ -298,6 +307,10 @@ mod tests {
             key_prefix = "app:"
             connect_timeout = "1s"
             response_timeout = "off"
+            [transport]
+            kind = "cookie-or-header"
+            header = "x-session"
+            response_header = "x-new-session"
             "#
         )))
     }

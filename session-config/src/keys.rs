@@ -25,6 +25,7 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "cookie",
     "lifecycle",
     "redis",
+    "transport",
 ];
 
 /// The tables and their keys.
@@ -54,6 +55,7 @@ pub(crate) const SECTIONS: &[(&str, &[&str])] = &[
             "response_timeout",
         ],
     ),
+    ("transport", &["kind", "header", "response_header"]),
 ];
 
 /// The figment path of a key: `fallback_keys[1]` -> `["fallback_keys"]`,

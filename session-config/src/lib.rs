@@ -112,6 +112,9 @@
 //! | `lifecycle.ttl` | `SESSION_LIFECYCLE__TTL` | `"1d"` | a [humantime](https://docs.rs/humantime) duration (`"30m"`, `"12h"`, `"7d"`) or seconds, at most 400 days |
 //! | `lifecycle.extend` | `SESSION_LIFECYCLE__EXTEND` | `"on-state-changes"` | `"on-state-changes"`, `"on-every-request"` |
 //! | `lifecycle.absolute_ttl` | `SESSION_LIFECYCLE__ABSOLUTE_TTL` | none | a duration, at most 400 days: the absolute timeout |
+//! | `transport.kind` | `SESSION_TRANSPORT__KIND` | `"cookie"` | `"cookie"`, `"header"` (the token in `transport.header`, no cookie), `"cookie-or-header"` (either; both on one request must name the same session) |
+//! | `transport.header` | `SESSION_TRANSPORT__HEADER` | `"authorization"` | the request header carrying the token; `authorization` is sent as `Bearer <token>` |
+//! | `transport.response_header` | `SESSION_TRANSPORT__RESPONSE_HEADER` | `"session-token"` for `authorization`, else `transport.header` | the response header carrying new tokens; an empty value means the token is void |
 //! | `redis.url` | `SESSION_REDIS__URL` | none | `redis://`, `rediss://`, `redis+unix://` or `unix://` URL |
 //! | `redis.cluster` | `SESSION_REDIS__CLUSTER` | `[]` | cluster node URLs (instead of `url`) |
 //! | `redis.key_prefix` | `SESSION_REDIS__KEY_PREFIX` | `"session:"` | prepended to every Redis key |
@@ -191,7 +194,8 @@ mod validate;
 pub use self::{
     config::{
         ContentSecurityConfig, CookieConfig, LifecycleConfig, LifecycleKind, RedisConfig,
-        SameSiteConfig, SessionConfig, StoreKind, Timeout, TtlExtension,
+        SameSiteConfig, SessionConfig, StoreKind, Timeout, TransportConfig, TransportKind,
+        TtlExtension,
     },
     error::{ConfigError, Problem},
     keys::{CONFIG_ENV, DEFAULT_CONFIG_FILE, ENV_PREFIX},

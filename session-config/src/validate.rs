@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use actix_web::http::header::HeaderName;
+
 use session::{
     config::{CookieRule, CookieSetting},
     storage::redact_url,
@@ -28,6 +30,7 @@ pub(crate) fn validate(config: &SessionConfig, check_store: bool) -> Vec<Problem
     check_cookie(&config.cookie, &mut problems);
     check_lifecycle(&config.lifecycle, &mut problems);
     check_redis(config, check_store, &mut problems);
+    check_transport(config, &mut problems);
     if config.fallback_keys.len() > MAX_FALLBACK_KEYS {
         problems.push(Problem::new(
             "fallback_keys",
@@ -170,6 +173,31 @@ fn check_redis(config: &SessionConfig, check_store: bool, problems: &mut Vec<Pro
                 key,
                 "must be longer than zero (use \"off\" for no timeout)",
             ));
+        }
+    }
+}
+
+/// The header names of `[transport]` must be HTTP header names (checked whatever the kind,
+/// so that switching `kind` never reveals an old mistake).
+fn check_transport(config: &SessionConfig, problems: &mut Vec<Problem>) {
+    let transport = &config.transport;
+    let names = [
+        ("transport.header", Some(&transport.header)),
+        (
+            "transport.response_header",
+            transport.response_header.as_ref(),
+        ),
+    ];
+    for (key, name) in names {
+        let Some(name) = name else { continue };
+        if HeaderName::from_bytes(name.as_bytes()).is_err() {
+            problems.push(
+                Problem::new(
+                    key,
+                    "is not an HTTP header name: use letters, digits and !#$%&'*+-.^_`|~ only",
+                )
+                .with_value(quoted(name)),
+            );
         }
     }
 }

@@ -537,3 +537,50 @@ fn default_config_behaves_like_the_runtime_defaults() {
         assert_eq!(seen[0], seen[1]);
     });
 }
+
+#[test]
+fn the_transport_reaches_the_runtime() {
+    Jail::expect_with(|jail| {
+        let toml = format!(
+            "secret_key = \"{}\"\n[transport]\nkind = \"header\"\nheader = \"x-session\"\nresponse_header = \"x-new-session\"\n",
+            key_b64(7)
+        );
+        let config = load_in_jail(jail, &toml)?;
+        actix_rt::System::new().block_on(async {
+            let app = actix_test::init_service(
+                App::new()
+                    .wrap(config.build().await.expect("builds"))
+                    .route("/login", web::post().to(login))
+                    .route("/whoami", web::get().to(whoami)),
+            )
+            .await;
+            let response = actix_test::call_service(
+                &app,
+                actix_test::TestRequest::post().uri("/login").to_request(),
+            )
+            .await;
+            assert!(
+                !response.headers().contains_key(header::SET_COOKIE),
+                "no cookie"
+            );
+            let token = response
+                .headers()
+                .get("x-new-session")
+                .expect("the token in the configured response header")
+                .to_str()
+                .expect("text")
+                .to_owned();
+            let response = actix_test::call_service(
+                &app,
+                actix_test::TestRequest::get()
+                    .uri("/whoami")
+                    .insert_header(("x-session", token))
+                    .to_request(),
+            )
+            .await;
+            let body = actix_test::read_body(response).await;
+            assert_eq!(body, "alice", "the configured header is read");
+        });
+        Ok(())
+    });
+}

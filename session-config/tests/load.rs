@@ -811,3 +811,48 @@ fn application_defaults_sit_between_the_built_in_ones_and_the_file() {
         Ok(())
     });
 }
+
+#[test]
+fn the_transport_comes_from_the_file_and_the_environment() {
+    Jail::expect_with(|jail| {
+        jail.create_file("session.toml", "[transport]\nkind = \"header\"\n")?;
+        jail.set_env("SESSION_TRANSPORT__HEADER", "x-session");
+        let config = load_ok()?;
+        check(
+            config.transport.kind == session_config::TransportKind::Header,
+            "transport.kind from the file",
+        )?;
+        check(
+            config.transport.header == "x-session",
+            "transport.header from the environment",
+        )?;
+        Ok(())
+    });
+}
+
+#[test]
+fn a_bad_transport_header_names_its_key_value_and_source() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "session.toml",
+            "[transport]\nkind = \"cookie-or-header\"\nresponse_header = \"bad name\"\nhedaer = \"x\"\n",
+        )?;
+        jail.set_env("SESSION_TRANSPORT__HEADER", "x:session");
+        let error = load_err()?.to_string();
+        check(
+            error.contains(
+                "transport.header = \"x:session\" (environment variable SESSION_TRANSPORT__HEADER): is not an HTTP header name"
+            ),
+            &error,
+        )?;
+        check(
+            error.contains("transport.response_header = \"bad name\" (session.toml:3)"),
+            &error,
+        )?;
+        check(
+            error.contains("transport.hedaer") && error.contains("did you mean `header`"),
+            &error,
+        )?;
+        Ok(())
+    });
+}

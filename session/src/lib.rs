@@ -120,6 +120,7 @@ mod session_ext;
 pub mod storage;
 #[cfg(feature = "test-helpers")]
 pub mod test_helpers;
+mod transport;
 
 /// The security promises this crate keeps, each with the tests that check it.
 #[doc = include_str!("../SECURITY.md")]

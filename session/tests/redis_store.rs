@@ -301,6 +301,14 @@ async fn acceptance_suite() {
     session::test_helpers::acceptance_test_suite(move || store.clone(), true).await;
 }
 
+/// The conformance suite with the token in a request header.
+#[actix_web::test]
+async fn header_transport_suite() {
+    let server = RedisServer::start();
+    let store = store(&server).await;
+    session::test_helpers::header_transport_test_suite(move || store.clone(), true).await;
+}
+
 /// The conformance suite on the actix-session 0.6 store.
 #[actix_web::test]
 async fn acceptance_suite_actor_store() {

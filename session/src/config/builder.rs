@@ -1,6 +1,9 @@
 //! [`SessionMiddlewareBuilder`]: the settings a middleware is built with.
 
-use actix_web::cookie::{Key, SameSite};
+use actix_web::{
+    cookie::{Key, SameSite},
+    http::header::HeaderName,
+};
 
 use super::{
     Configuration, DEFAULT_VERIFIED_COOKIE_CACHE, MAX_FALLBACK_KEYS,
@@ -11,6 +14,7 @@ use crate::{
     clock::Clock,
     cookie::{CookieConfiguration, CookieContentSecurity, rules::CookieSettings},
     storage::SessionStore,
+    transport::{SessionTransport, TransportConfiguration},
 };
 
 /// Configures a [`SessionMiddleware`](crate::SessionMiddleware); from
@@ -37,6 +41,8 @@ pub struct SessionMiddlewareBuilder<Store: SessionStore> {
     lifecycle: SessionLifecycle,
     clock: Clock,
     lazy_loading: bool,
+    transport: SessionTransport,
+    token_response_header: Option<HeaderName>,
 }
 
 impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
@@ -51,6 +57,8 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
             lifecycle: SessionLifecycle::BrowserSession(BrowserSession::default()),
             clock: Clock::system(),
             lazy_loading: false,
+            transport: SessionTransport::Cookie,
+            token_response_header: None,
         }
     }
 
@@ -175,6 +183,36 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
 }
 
 impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
+    /// Where the session token travels (default: [`SessionTransport::Cookie`]): in the
+    /// cookie, in a request header, or either. See [`SessionTransport`] for what requests
+    /// send and responses answer.
+    ///
+    /// ```
+    /// use actix_web::{cookie::Key, http::header};
+    /// use session::{config::SessionTransport, storage::MemorySessionStore, SessionMiddleware};
+    ///
+    /// // Requests send `Authorization: Bearer <token>`; new tokens come back in `Session-Token`.
+    /// let middleware = SessionMiddleware::builder(MemorySessionStore::new(), Key::generate())
+    ///     .session_transport(SessionTransport::Header(header::AUTHORIZATION))
+    ///     .build();
+    /// # let _ = middleware;
+    /// ```
+    pub fn session_transport(mut self, transport: SessionTransport) -> Self {
+        self.transport = transport;
+        self
+    }
+
+    /// The response header that carries new session tokens, and the empty value that voids
+    /// one, with a header transport (default: [`SESSION_TOKEN_HEADER`](super::SESSION_TOKEN_HEADER)
+    /// when requests send `Authorization`, else the request header itself). Unused with
+    /// [`SessionTransport::Cookie`].
+    pub fn session_token_response_header(mut self, header: HeaderName) -> Self {
+        self.token_response_header = Some(header);
+        self
+    }
+}
+
+impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
     /// Checks the configuration and turns it into what the middleware runs with: the store
     /// and the fixed [`Configuration`]. Cookie problems come first, all at once.
     pub(crate) fn into_parts(self) -> Result<(Store, Configuration), BuildError> {
@@ -208,6 +246,7 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
         }
         let configuration = Configuration {
             cookie,
+            transport: TransportConfiguration::new(self.transport, self.token_response_header),
             state_ttl,
             ttl_extension_policy,
             absolute_ttl,

@@ -10,6 +10,8 @@
 //!   [`TtlExtensionPolicy`] and an optional absolute timeout.
 //! - [`CookieSettings`]: the cookie's attributes and the [`CookieRule`]s they must follow,
 //!   checked when the middleware is built ([`BuildError`]).
+//! - [`SessionTransport`]: whether the token travels in the cookie, in a request header
+//!   (`Authorization: Bearer <token>` or a header of your own), or either.
 
 mod builder;
 mod compat;
@@ -31,6 +33,8 @@ pub use crate::cookie::{
     CookieContentSecurity,
     rules::{CookieRule, CookieSetting, CookieSettings},
 };
+use crate::transport::TransportConfiguration;
+pub use crate::transport::{MAX_HEADER_TOKEN_LEN, SESSION_TOKEN_HEADER, SessionTransport};
 
 /// How many fallback keys a middleware accepts: each one costs a verification attempt on
 /// every cookie that fails under the current key.
@@ -44,6 +48,8 @@ pub const DEFAULT_VERIFIED_COOKIE_CACHE: usize = 1024;
 #[derive(Debug)]
 pub(crate) struct Configuration {
     pub(crate) cookie: CookieConfiguration,
+    /// Where the token is read from and sent to.
+    pub(crate) transport: TransportConfiguration,
     /// The TTL handed to the store (the idle timeout).
     pub(crate) state_ttl: Duration,
     pub(crate) ttl_extension_policy: TtlExtensionPolicy,

@@ -64,7 +64,8 @@ fn header_value(cookie: &str) -> Result<HeaderValue, Unsendable> {
 }
 
 /// Appends `set_cookie`, if any, and adds `Cookie` to `Vary` when the response depends on the
-/// cookie: the request carried one (`cookie_present`) or the response sets one.
+/// cookie: the request carried one (`cookie_present`, or whatever else makes the response
+/// depend on it) or the response sets one.
 pub(crate) fn write_headers(
     headers: &mut HeaderMap,
     set_cookie: Option<HeaderValue>,
@@ -74,18 +75,27 @@ pub(crate) fn write_headers(
         headers.append(header::SET_COOKIE, value);
     }
     if cookie_present || headers.contains_key(header::SET_COOKIE) {
-        add_vary_cookie(headers);
+        add_vary(headers, "Cookie");
     }
 }
 
-/// Adds `Cookie` to `Vary` unless it is there already.
-fn add_vary_cookie(headers: &mut HeaderMap) {
+/// Adds the header `name` to `Vary` unless it is there already (or `Vary` is `*`).
+pub(crate) fn add_vary(headers: &mut HeaderMap, name: &str) {
     let already = headers
         .get_all(header::VARY)
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
-        .any(|item| item.trim().eq_ignore_ascii_case("cookie") || item.trim() == "*");
-    if !already {
-        headers.append(header::VARY, HeaderValue::from_static("Cookie"));
+        .any(|item| item.trim().eq_ignore_ascii_case(name) || item.trim() == "*");
+    if already {
+        return;
+    }
+    let value = if name == "Cookie" {
+        Ok(HeaderValue::from_static("Cookie"))
+    } else {
+        // Header names are always valid header values.
+        HeaderValue::from_str(name)
+    };
+    if let Ok(value) = value {
+        headers.append(header::VARY, value);
     }
 }

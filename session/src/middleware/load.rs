@@ -1,5 +1,5 @@
-//! Loading a request's session: read and verify the cookie, load the state it points to, and
-//! enforce the absolute timeout.
+//! Loading a request's session: read and verify the token (cookie or header, as the
+//! transport says), load the state it points to, and enforce the absolute timeout.
 
 use actix_web::{HttpRequest, http::header::HeaderMap};
 
@@ -13,6 +13,10 @@ use crate::{
         verified_cache::{VerifiedCookie, VerifiedCookies},
     },
     storage::{LoadError, SessionKey, SessionState, SessionStore},
+    transport::{
+        Channels, TokenHeader,
+        request::{HeaderToken, Presented, agree, header_token},
+    },
 };
 
 /// A request's session as loading found it: what its cookie said and what the store holds.
@@ -25,9 +29,10 @@ pub(crate) struct LoadedSession {
     state: Option<SessionState>,
     /// When the session was created (Unix seconds), if an absolute timeout recorded it.
     pub(crate) created_at: Option<i64>,
-    /// Whether the request carried a cookie with the session's name, valid or not.
-    pub(crate) cookie_present: bool,
-    /// Whether the cookie verified only under a fallback key, and so must be re-issued.
+    /// The channels the request carried a token on (a cookie with the session's name, the
+    /// token header), valid or not.
+    pub(crate) presented: Channels,
+    /// Whether the token verified only under a fallback key, and so must be re-issued.
     pub(crate) needs_reissue: bool,
 }
 
@@ -37,7 +42,10 @@ impl LoadedSession {
         key: None,
         state: None,
         created_at: None,
-        cookie_present: false,
+        presented: Channels {
+            cookie: false,
+            header: false,
+        },
         needs_reissue: false,
     };
 
@@ -48,16 +56,82 @@ impl LoadedSession {
 }
 
 impl<Store: SessionStore + 'static> Engine<Store> {
-    /// Reads the cookie and loads the state it points to.
+    /// Reads the token and loads the state it points to.
     pub(super) async fn load(&self, req: &HttpRequest) -> Result<LoadedSession, actix_web::Error> {
-        let cookie = read_session_cookie(
+        let token = read_session_token(
             req.headers(),
-            &self.configuration.cookie,
+            &self.configuration,
             &mut self.verified_cookies.borrow_mut(),
         );
-        let mut session = cookie;
+        let mut session = token;
         load_state(self.store.as_ref(), &self.configuration, &mut session).await?;
         Ok(session)
+    }
+}
+
+/// Finds the session token where the transport says: the cookie, the token header, or
+/// both (which must then name the same session, [`agree`]).
+pub(crate) fn read_session_token(
+    headers: &HeaderMap,
+    configuration: &Configuration,
+    verified_cookies: &mut VerifiedCookies,
+) -> LoadedSession {
+    let transport = &configuration.transport;
+    let cookie = if transport.cookie {
+        read_session_cookie(headers, &configuration.cookie, verified_cookies)
+    } else {
+        LoadedSession::FRESH
+    };
+    let Some(header) = &transport.header else {
+        return cookie;
+    };
+    let from_header = read_header_token(headers, header, &configuration.cookie, verified_cookies);
+    let presented = Channels {
+        cookie: cookie.presented.cookie,
+        header: !matches!(from_header, Presented::Nothing),
+    };
+    let from_cookie = match cookie.key {
+        _ if !presented.cookie => Presented::Nothing,
+        None => Presented::Rejected,
+        Some(key) => Presented::Verified(VerifiedCookie {
+            key,
+            needs_reissue: cookie.needs_reissue,
+        }),
+    };
+    let mut found = LoadedSession {
+        presented,
+        ..LoadedSession::FRESH
+    };
+    if let Presented::Verified(VerifiedCookie { key, needs_reissue }) =
+        agree(from_cookie, from_header)
+    {
+        found.key = Some(key);
+        found.needs_reissue = needs_reissue;
+    }
+    found
+}
+
+/// Verifies the token of the token header, as the cookie's value would be (same codec, same
+/// name, same memo).
+fn read_header_token(
+    headers: &HeaderMap,
+    header: &TokenHeader,
+    config: &CookieConfiguration,
+    verified_cookies: &mut VerifiedCookies,
+) -> Presented {
+    let opened = match header_token(headers, header) {
+        HeaderToken::Absent => return Presented::Nothing,
+        HeaderToken::Unusable => None,
+        HeaderToken::Token(token) => verified_cookies.open(&config.codec, &config.name, token),
+    };
+    match opened {
+        Some(verified) => Presented::Verified(verified),
+        None => {
+            tracing::warn!(
+                "the session token header failed verification; starting a fresh session"
+            );
+            Presented::Rejected
+        }
     }
 }
 
@@ -70,7 +144,7 @@ pub(crate) fn read_session_cookie(
 ) -> LoadedSession {
     let mut found = LoadedSession::FRESH;
     for value in session_cookie_values(headers, &config.name) {
-        found.cookie_present = true;
+        found.presented.cookie = true;
         let Some(value) = value else {
             continue;
         };
@@ -81,7 +155,7 @@ pub(crate) fn read_session_cookie(
             break;
         }
     }
-    if found.cookie_present && found.key.is_none() {
+    if found.presented.cookie && found.key.is_none() {
         tracing::warn!("the session cookie failed verification; starting a fresh session");
     }
     found

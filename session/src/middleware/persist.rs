@@ -1,5 +1,6 @@
 //! Saving a request's session after the handler answered, and telling the client: one
-//! decision per [`SessionStatus`], one store call, then the `Set-Cookie` and `Vary` headers.
+//! decision per [`SessionStatus`], one store call, then the token on the transport's channels
+//! (`Set-Cookie`, the token header) and `Vary`.
 
 use actix_web::{HttpMessage as _, cookie::time::Duration, dev::ServiceResponse};
 
@@ -15,13 +16,18 @@ use crate::{
     cookie::response::{self, Unsendable},
     session::{Session, SessionStatus},
     storage::{SessionChanges, SessionKey, SessionStore, UpdateError},
+    transport::{Channels, response as transport_response},
 };
 
-/// What the response must say about the session cookie.
-enum CookieOutcome {
+/// What the response must say about the session token, whichever channel carries it.
+enum TokenOutcome {
     Nothing,
-    /// Send the key; the duration caps a persistent cookie's `Max-Age`.
+    /// Send the key (a new token); the duration caps a persistent cookie's `Max-Age`.
     Set(SessionKey, Duration),
+    /// The token is unchanged and only a persistent cookie's `Max-Age` moves on: the cookie
+    /// is re-sent, a header token is not (the client holds it already).
+    Extend(SessionKey, Duration),
+    /// The token is void: the removal cookie, an empty token header.
     Remove,
 }
 
@@ -45,10 +51,10 @@ impl<Store: SessionStore + 'static> Engine<Store> {
                 (loaded, status, changes)
             }
         };
-        let cookie_present = loaded.cookie_present;
+        let presented = loaded.presented;
         let (plan, ttl) = persist(&self.configuration, loaded, status, changes);
         let outcome = write(self.store.as_ref(), plan, ttl).await?;
-        self.apply_outcome(res, outcome, cookie_present)
+        self.apply_outcome(res, outcome, presented)
     }
 
     /// Takes what the handler did to the session out of the request.
@@ -91,31 +97,61 @@ impl<Store: SessionStore + 'static> Engine<Store> {
         })
     }
 
-    /// Sets the session cookie, or its removal, on the response, and `Vary: Cookie` when the
-    /// response depends on the cookie.
+    /// Tells the client on the channels the request used (all the transport's channels for
+    /// a request that used none): the session cookie or its removal, the token header or its
+    /// voiding; and `Vary` when the response depends on the token.
     fn apply_outcome<B>(
         &self,
         res: &mut ServiceResponse<B>,
-        outcome: CookieOutcome,
-        cookie_present: bool,
+        outcome: TokenOutcome,
+        presented: Channels,
     ) -> Result<(), actix_web::Error> {
+        let transport = &self.configuration.transport;
         let config = &self.configuration.cookie;
-        let set_cookie = match outcome {
-            CookieOutcome::Nothing => None,
-            CookieOutcome::Set(key, ttl) => {
-                let sealed = config.codec.seal(&config.name, key.as_ref());
-                let header = response::session_cookie(config, &sealed, ttl)
-                    .map_err(|Unsendable| opaque_500())?;
-                self.verified_cookies
-                    .borrow_mut()
-                    .remember_sealed(sealed, key);
-                Some(header)
-            }
-            CookieOutcome::Remove => {
+        let answer = presented.answer(transport);
+        let (key, ttl) = match &outcome {
+            TokenOutcome::Set(key, ttl) | TokenOutcome::Extend(key, ttl) => (Some(key), *ttl),
+            TokenOutcome::Nothing | TokenOutcome::Remove => (None, Duration::ZERO),
+        };
+        let cookie_sent = transport.cookie && answer.cookie && key.is_some();
+        let header_sent = answer.header && matches!(outcome, TokenOutcome::Set(..));
+        let sealed = key
+            .filter(|_| cookie_sent || header_sent)
+            .map(|key| config.codec.seal(&config.name, key.as_ref()));
+        let set_cookie = match (&outcome, &sealed) {
+            _ if !(transport.cookie && answer.cookie) => None,
+            (TokenOutcome::Remove, _) => {
                 Some(response::removal_cookie(config).map_err(|Unsendable| opaque_500())?)
             }
+            (_, Some(sealed)) => Some(
+                response::session_cookie(config, sealed, ttl).map_err(|Unsendable| opaque_500())?,
+            ),
+            _ => None,
         };
-        response::write_headers(res.headers_mut(), set_cookie, cookie_present);
+        let token = match (&outcome, &sealed) {
+            (TokenOutcome::Remove, _) => Some(""),
+            (TokenOutcome::Set(..), Some(sealed)) => Some(sealed.as_str()),
+            _ => None,
+        }
+        .filter(|_| answer.header);
+        let sends = set_cookie.is_some() || token.is_some();
+        let headers = res.headers_mut();
+        if transport.cookie {
+            // With a header too, the response depends on the cookie whenever it depends on
+            // the token at all.
+            let vary =
+                presented.cookie || (transport.header.is_some() && (presented.any() || sends));
+            response::write_headers(headers, set_cookie, vary);
+        }
+        if let Some(header) = &transport.header {
+            transport_response::write_headers(headers, header, token, presented.any() || sends)
+                .map_err(|Unsendable| opaque_500())?;
+        }
+        if let (Some(sealed), Some(key)) = (sealed, key) {
+            self.verified_cookies
+                .borrow_mut()
+                .remember_sealed(sealed, key.clone());
+        }
         Ok(())
     }
 }
@@ -133,7 +169,7 @@ fn persist(
 ) -> (StoreWrite, Duration) {
     let ttl = store_ttl(configuration, loaded.created_at, &mut changes);
     let plan = match loaded.key {
-        None => plan_fresh(status, changes, loaded.cookie_present),
+        None => plan_fresh(status, changes, loaded.presented.any()),
         Some(key) => match status {
             SessionStatus::Changed => StoreWrite::Update(key, changes),
             SessionStatus::Purged => StoreWrite::Delete(key),
@@ -158,8 +194,8 @@ enum Outcome {
 
 /// The one store call a request needs, decided before any I/O.
 enum StoreWrite {
-    /// No store call: the cookie outcome is known already.
-    Skip(CookieOutcome),
+    /// No store call: the token outcome is known already.
+    Skip(TokenOutcome),
     /// A new session: store the state under a fresh key.
     Save(SessionChanges),
     /// A changed session: write what changed.
@@ -168,12 +204,14 @@ enum StoreWrite {
     Delete(SessionKey),
     /// A renewed session: save the state (if any) under a new key, then delete the old one.
     Renew(SessionKey, Option<SessionChanges>),
-    /// An unchanged session whose TTL is extended; `always_send` when the cookie must be sent
-    /// even if the key stays the same.
+    /// An unchanged session whose TTL is extended; `reissue` when the token must be sent
+    /// again even if the key stays the same (it verified under a fallback key), `extend` when
+    /// a persistent cookie's `Max-Age` moves on.
     Refresh {
         key: SessionKey,
         changes: SessionChanges,
-        always_send: bool,
+        reissue: bool,
+        extend: bool,
     },
 }
 
@@ -198,12 +236,12 @@ fn store_ttl(
 
 /// A session without a stored record: store it only if it holds something; a purge still
 /// removes the (invalid or unknown) cookie the client sent.
-fn plan_fresh(status: SessionStatus, changes: SessionChanges, cookie_present: bool) -> StoreWrite {
+fn plan_fresh(status: SessionStatus, changes: SessionChanges, token_present: bool) -> StoreWrite {
     let holds_state = !changes.state().is_empty();
     match status {
-        SessionStatus::Purged if cookie_present => StoreWrite::Skip(CookieOutcome::Remove),
+        SessionStatus::Purged if token_present => StoreWrite::Skip(TokenOutcome::Remove),
         SessionStatus::Changed | SessionStatus::Renewed if holds_state => StoreWrite::Save(changes),
-        _ => StoreWrite::Skip(CookieOutcome::Nothing),
+        _ => StoreWrite::Skip(TokenOutcome::Nothing),
     }
 }
 
@@ -223,12 +261,13 @@ fn plan_unchanged(
 ) -> StoreWrite {
     let refresh = configuration.ttl_extension_policy == TtlExtensionPolicy::OnEveryRequest;
     if !refresh && !needs_reissue {
-        return StoreWrite::Skip(CookieOutcome::Nothing);
+        return StoreWrite::Skip(TokenOutcome::Nothing);
     }
     StoreWrite::Refresh {
         key,
         changes,
-        always_send: needs_reissue || configuration.cookie.max_age.is_some(),
+        reissue: needs_reissue,
+        extend: configuration.cookie.max_age.is_some(),
     }
 }
 
@@ -239,25 +278,25 @@ async fn write<Store: SessionStore>(
     store: &Store,
     plan: StoreWrite,
     ttl: Duration,
-) -> Result<CookieOutcome, actix_web::Error> {
+) -> Result<TokenOutcome, actix_web::Error> {
     let outcome = match plan {
         StoreWrite::Skip(outcome) => outcome,
         StoreWrite::Save(changes) => {
             let key = store.save(changes.into_state(), &ttl).await;
-            CookieOutcome::Set(key.map_err(|err| store_failure("save", &err))?, ttl)
+            TokenOutcome::Set(key.map_err(|err| store_failure("save", &err))?, ttl)
         }
         StoreWrite::Update(key, changes) => match store.update_changes(key, changes, &ttl).await {
-            Ok(key) => CookieOutcome::Set(key, ttl),
+            Ok(key) => TokenOutcome::Set(key, ttl),
             Err(UpdateError::NotFound) => {
                 tracing::info!("the session ended while the request ran; its changes are dropped");
-                CookieOutcome::Remove
+                TokenOutcome::Remove
             }
             Err(err) => return Err(store_failure("update", &err)),
         },
         StoreWrite::Delete(key) => {
             let deleted = store.delete(&key).await;
             deleted.map_err(|err| store_failure("delete", &err))?;
-            CookieOutcome::Remove
+            TokenOutcome::Remove
         }
         StoreWrite::Renew(key, changes) => {
             let new_key = match changes {
@@ -271,18 +310,20 @@ async fn write<Store: SessionStore>(
             };
             let deleted = store.delete(&key).await;
             deleted.map_err(|err| store_failure("delete", &err))?;
-            new_key.map_or(CookieOutcome::Remove, |key| CookieOutcome::Set(key, ttl))
+            new_key.map_or(TokenOutcome::Remove, |key| TokenOutcome::Set(key, ttl))
         }
         StoreWrite::Refresh {
             key,
             changes,
-            always_send,
+            reissue,
+            extend,
         } => {
             let original = key.clone();
             match store.refresh(key, changes.state(), &ttl).await {
-                Ok(key) if always_send || key != original => CookieOutcome::Set(key, ttl),
-                Ok(_) => CookieOutcome::Nothing,
-                Err(UpdateError::NotFound) => CookieOutcome::Remove,
+                Ok(key) if reissue || key != original => TokenOutcome::Set(key, ttl),
+                Ok(key) if extend => TokenOutcome::Extend(key, ttl),
+                Ok(_) => TokenOutcome::Nothing,
+                Err(UpdateError::NotFound) => TokenOutcome::Remove,
                 Err(err) => return Err(store_failure("refresh", &err)),
             }
         }

@@ -21,12 +21,18 @@
 //! }
 //! ```
 //!
-//! Each step of a suite is also a public function, in [`acceptance`] and [`concurrency`],
-//! named after the promise it checks: when a suite fails, run the failing step on its own.
+//! [`header_transport_test_suite`] runs the lifecycle again with the session token in a
+//! request header ([`SessionTransport::Header`](crate::config::SessionTransport::Header))
+//! instead of a cookie.
+//!
+//! Each step of a suite is also a public function, in [`acceptance`], [`concurrency`] and
+//! [`header`], named after the promise it checks: when a suite fails, run the failing step on
+//! its own.
 
 pub mod acceptance;
 mod app;
 pub mod concurrency;
+pub mod header;
 
 use actix_web::cookie::Key;
 
@@ -79,6 +85,54 @@ where
         .await;
         guards_read_the_session(store_builder(), security).await;
         the_lifecycle_works_over_real_http(store_builder.clone(), invalidation, security).await;
+    }
+}
+
+/// Runs the session lifecycle with the token in a request header, over a real HTTP server
+/// with a client that keeps no cookies, against stores from `store_builder` (clones must
+/// share one backend): every function of [`header`], with `Signed` and `Private` tokens, for
+/// `Authorization: Bearer <token>` and for a header of the app's own.
+///
+/// Covered: an empty session sends no token; a change sends one (and no cookie), with `Vary`;
+/// reads send none; renew sends a new token and (when `is_invalidation_supported`) kills the
+/// old one; purge answers an empty token header and the purged token starts nothing; cookies
+/// are not read.
+///
+/// # Panics
+/// When the store does not behave as a session store must.
+pub async fn header_transport_test_suite<F, Store>(
+    store_builder: F,
+    is_invalidation_supported: bool,
+) where
+    Store: SessionStore + 'static,
+    F: Fn() -> Store + Clone + Send + 'static,
+{
+    use actix_web::http::header::{AUTHORIZATION, HeaderName};
+
+    for security in [
+        CookieContentSecurity::Signed,
+        CookieContentSecurity::Private,
+    ] {
+        for name in [
+            AUTHORIZATION,
+            HeaderName::from_static(header::CUSTOM_HEADER),
+        ] {
+            header::the_lifecycle_works_over_a_header(
+                store_builder.clone(),
+                is_invalidation_supported,
+                security,
+                name.clone(),
+            )
+            .await;
+            header::unchanged_sessions_send_no_token(store_builder.clone(), security, name.clone())
+                .await;
+            header::cookies_are_not_credentials_on_a_header_transport(
+                store_builder.clone(),
+                security,
+                name,
+            )
+            .await;
+        }
     }
 }
 

@@ -54,6 +54,9 @@ fn example_lists_every_key() {
         ("redis", "key_prefix"),
         ("redis", "connect_timeout"),
         ("redis", "response_timeout"),
+        ("redis.cache", "enabled"),
+        ("redis.cache", "capacity"),
+        ("redis.cache", "max_age"),
     ];
     // (table, key) for each `key = value` line, commented out or not, and whether the line
     // above it is a comment (the key's one-line description).

@@ -111,7 +111,9 @@ const MAX_TTL_MS: i64 = 100 * 365 * 24 * 60 * 60 * 1000;
 /// (stored as `_~__session_created_at`).
 ///
 /// A read is one plain `HGETALL` (no script: Lua costs the server several times more than
-/// the read itself). Every write is one Lua script on that single key, so it is atomic and
+/// the read itself). With a [near cache](RedisSessionStoreBuilder::near_cache) ([`NearCache`]),
+/// most reads cost no round trip at all, and a miss is one pipeline (`CLIENT TRACKING ON`,
+/// `HGETALL`, `PTTL`). Every write is one Lua script on that single key, so it is atomic and
 /// works in Redis Cluster (all keys of a script live in one slot):
 /// - a **new session** is created only if its key is absent (`SET NX` semantics); a
 ///   collision is detected and retried with a fresh key, and reported as an error after a

@@ -499,3 +499,27 @@ async fn cluster_suites_pass_with_the_cache() {
     session::test_helpers::acceptance_test_suite(move || suite_store.clone(), true).await;
     session::test_helpers::concurrency_test_suite(move || store.clone()).await;
 }
+
+/// A server that refuses `CLIENT TRACKING` (as some managed services do): the store is
+/// built and works, without a cache.
+#[actix_web::test]
+async fn a_server_without_client_tracking_runs_uncached() {
+    let server = RedisServer::start_with(&["--rename-command", "CLIENT", ""]);
+    let store = RedisSessionStore::builder(server.url())
+        .near_cache(NearCache::new())
+        .build()
+        .await
+        .expect("the store starts all the same");
+    assert!(!store.has_near_cache());
+    let key = store
+        .save(state(json!({"n": 1})), &Duration::minutes(5))
+        .await
+        .expect("save");
+    for _ in 0..2 {
+        assert_eq!(
+            store.load(&key).await.expect("load"),
+            Some(state(json!({"n": 1})))
+        );
+    }
+    assert_eq!(store.near_cache_stats(), NearCacheStats::default());
+}

@@ -107,7 +107,7 @@ impl SessionConfig {
 
     #[cfg(feature = "redis")]
     async fn redis_store(&self) -> Result<AnyStore, ConfigError> {
-        use session::storage::{RedisSessionStore, redact_url};
+        use session::storage::{NearCache, RedisSessionStore, redact_url};
 
         let redis = &self.redis;
         macro_rules! configure {
@@ -118,6 +118,13 @@ impl SessionConfig {
                 }
                 if let Some(timeout) = redis.response_timeout {
                     builder = builder.response_timeout(timeout.as_option());
+                }
+                if redis.cache.enabled {
+                    builder = builder.near_cache(
+                        NearCache::new()
+                            .capacity(redis.cache.capacity)
+                            .max_age(redis.cache.max_age),
+                    );
                 }
                 builder.build().await
             }};

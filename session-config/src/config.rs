@@ -306,6 +306,33 @@ pub struct RedisConfig {
     /// How long a command may take (`redis.response_timeout`, default: the store's).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_timeout: Option<Timeout>,
+    /// The near cache (`[redis.cache]`, off by default).
+    pub cache: RedisCacheConfig,
+}
+
+/// The `[redis.cache]` table: a per-process cache of session records kept exact by Redis's
+/// invalidation messages (`session::storage::NearCache`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisCacheConfig {
+    /// Whether to cache (`redis.cache.enabled`, default `false`).
+    pub enabled: bool,
+    /// The most sessions kept (`redis.cache.capacity`, default `10000`).
+    pub capacity: usize,
+    /// The longest time an entry is served without asking Redis (`redis.cache.max_age`,
+    /// default `"5m"`).
+    #[serde(with = "duration::required")]
+    pub max_age: Duration,
+}
+
+impl Default for RedisCacheConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            capacity: 10_000,
+            max_age: Duration::from_secs(5 * 60),
+        }
+    }
 }
 
 impl Default for RedisConfig {
@@ -316,6 +343,7 @@ impl Default for RedisConfig {
             key_prefix: "session:".to_owned(),
             connect_timeout: None,
             response_timeout: None,
+            cache: RedisCacheConfig::default(),
         }
     }
 }
@@ -335,6 +363,7 @@ impl fmt::Debug for RedisConfig {
             .field("key_prefix", &self.key_prefix)
             .field("connect_timeout", &self.connect_timeout)
             .field("response_timeout", &self.response_timeout)
+            .field("cache", &self.cache)
             .finish()
     }
 }

@@ -10,10 +10,13 @@ use figment::{
 use serde::{Deserialize, de::DeserializeOwned};
 
 use crate::{
-    config::{CookieConfig, LifecycleConfig, RedisConfig, SessionConfig, Timeout, TransportConfig},
+    config::{
+        CookieConfig, LifecycleConfig, RedisCacheConfig, RedisConfig, SessionConfig, Timeout,
+        TransportConfig,
+    },
     duration,
     error::{ConfigError, Problem, from_figment_error, render_value, value_of},
-    keys::{SECTIONS, TOP_KEYS, closest, env_var, may_be_secret, segments},
+    keys::{REDIS_CACHE_KEYS, SECTIONS, TOP_KEYS, closest, env_var, may_be_secret, segments},
     secret::{REDACTED, SecretKey},
     source::{self, source_of},
     validate::validate,
@@ -144,6 +147,13 @@ impl Extractor<'_> {
                 "redis.response_timeout",
                 defaults.redis.response_timeout,
             ),
+            cache: RedisCacheConfig {
+                enabled: self.field("redis.cache.enabled", defaults.redis.cache.enabled),
+                capacity: self.field("redis.cache.capacity", defaults.redis.cache.capacity),
+                max_age: self
+                    .field("redis.cache.max_age", Dur(defaults.redis.cache.max_age))
+                    .0,
+            },
         };
         let transport = TransportConfig {
             kind: self.field("transport.kind", defaults.transport.kind),
@@ -228,6 +238,20 @@ impl Extractor<'_> {
             match value {
                 Value::Dict(_, section) => {
                     for (field, value) in section {
+                        if key == "redis"
+                            && field == "cache"
+                            && let Value::Dict(_, cache) = value
+                        {
+                            for (field, value) in cache {
+                                if !REDIS_CACHE_KEYS.contains(&field.as_str()) {
+                                    self.unknown(
+                                        &format!("redis.cache.{field}"),
+                                        value,
+                                        unknown_key_message(field, REDIS_CACHE_KEYS),
+                                    );
+                                }
+                            }
+                        }
                         if !fields.contains(&field.as_str()) {
                             self.unknown(
                                 &format!("{key}.{field}"),

@@ -53,10 +53,14 @@ pub(crate) const SECTIONS: &[(&str, &[&str])] = &[
             "key_prefix",
             "connect_timeout",
             "response_timeout",
+            "cache",
         ],
     ),
     ("transport", &["kind", "header", "response_header"]),
 ];
+
+/// The keys of the `[redis.cache]` table, inside `[redis]`.
+pub(crate) const REDIS_CACHE_KEYS: &[&str] = &["enabled", "capacity", "max_age"];
 
 /// The figment path of a key: `fallback_keys[1]` -> `["fallback_keys"]`,
 /// `cookie.name` -> `["cookie", "name"]`.

@@ -120,6 +120,9 @@
 //! | `redis.key_prefix` | `SESSION_REDIS__KEY_PREFIX` | `"session:"` | prepended to every Redis key |
 //! | `redis.connect_timeout` | `SESSION_REDIS__CONNECT_TIMEOUT` | the store's | a duration, or `"off"` |
 //! | `redis.response_timeout` | `SESSION_REDIS__RESPONSE_TIMEOUT` | the store's | a duration, or `"off"` |
+//! | `redis.cache.enabled` | `SESSION_REDIS__CACHE__ENABLED` | `false` | a per-process near cache kept exact by Redis (`session::storage::NearCache`) |
+//! | `redis.cache.capacity` | `SESSION_REDIS__CACHE__CAPACITY` | `10000` | the most sessions cached (>= 1 when enabled) |
+//! | `redis.cache.max_age` | `SESSION_REDIS__CACHE__MAX_AGE` | `"5m"` | the longest an entry is served without asking Redis |
 //!
 //! Lists in the environment are written as TOML-like arrays:
 //! `SESSION_REDIS__CLUSTER='["redis://a:6379", "redis://b:6379"]'`.
@@ -193,9 +196,9 @@ mod validate;
 
 pub use self::{
     config::{
-        ContentSecurityConfig, CookieConfig, LifecycleConfig, LifecycleKind, RedisConfig,
-        SameSiteConfig, SessionConfig, StoreKind, Timeout, TransportConfig, TransportKind,
-        TtlExtension,
+        ContentSecurityConfig, CookieConfig, LifecycleConfig, LifecycleKind, RedisCacheConfig,
+        RedisConfig, SameSiteConfig, SessionConfig, StoreKind, Timeout, TransportConfig,
+        TransportKind, TtlExtension,
     },
     error::{ConfigError, Problem},
     keys::{CONFIG_ENV, DEFAULT_CONFIG_FILE, ENV_PREFIX},

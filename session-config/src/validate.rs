@@ -175,6 +175,21 @@ fn check_redis(config: &SessionConfig, check_store: bool, problems: &mut Vec<Pro
             ));
         }
     }
+    // An enabled cache that can hold nothing, or nothing for any time, is a mistake.
+    if redis.cache.enabled {
+        if redis.cache.capacity == 0 {
+            problems.push(Problem::new(
+                "redis.cache.capacity",
+                "must be at least 1 when redis.cache.enabled is true",
+            ));
+        }
+        if redis.cache.max_age.is_zero() {
+            problems.push(Problem::new(
+                "redis.cache.max_age",
+                "must be longer than zero when redis.cache.enabled is true",
+            ));
+        }
+    }
 }
 
 /// The header names of `[transport]` must be HTTP header names (checked whatever the kind,

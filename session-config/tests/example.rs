@@ -57,6 +57,9 @@ fn example_lists_every_key() {
         ("transport", "kind"),
         ("transport", "header"),
         ("transport", "response_header"),
+        ("redis.cache", "enabled"),
+        ("redis.cache", "capacity"),
+        ("redis.cache", "max_age"),
     ];
     // (table, key) for each `key = value` line, commented out or not, and whether the line
     // above it is a comment (the key's one-line description).

@@ -281,6 +281,18 @@ fn a_bad_env_value_names_the_variable() {
             "cookie.verified_cache",
             "-5",
         ),
+        (
+            "SESSION_REDIS__CACHE__MAX_AGE",
+            "soon",
+            "redis.cache.max_age",
+            "\"soon\"",
+        ),
+        (
+            "SESSION_REDIS__CACHE__CAPACITY",
+            "-1",
+            "redis.cache.capacity",
+            "-1",
+        ),
     ];
     for (var, value, key, shown) in cases {
         Jail::expect_with(|jail| {
@@ -852,6 +864,41 @@ fn a_bad_transport_header_names_its_key_value_and_source() {
         check(
             error.contains("transport.hedaer") && error.contains("did you mean `header`"),
             &error,
+        )?;
+        Ok(())
+    });
+}
+
+/// `[redis.cache]`: off by default, set from a file or the environment, checked when on.
+#[test]
+fn the_redis_near_cache_table() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        let config = load_ok()?;
+        assert!(!config.redis.cache.enabled);
+        assert_eq!(config.redis.cache.capacity, 10_000);
+        assert_eq!(config.redis.cache.max_age, Duration::from_secs(300));
+        jail.create_file(
+            "session.toml",
+            "[redis.cache]\nenabled = true\ncapacity = 50\nmax_age = \"30s\"\n",
+        )?;
+        jail.set_env("SESSION_REDIS__CACHE__CAPACITY", "70");
+        let config = load_ok()?;
+        assert!(config.redis.cache.enabled);
+        assert_eq!(config.redis.cache.capacity, 70, "env over file");
+        assert_eq!(config.redis.cache.max_age, Duration::from_secs(30));
+
+        jail.set_env("SESSION_REDIS__CACHE__CAPACITY", "0");
+        let error = load_err()?;
+        let text = error.to_string();
+        check(text.starts_with("redis.cache.capacity"), &text)?;
+        jail.set_env("SESSION_REDIS__CACHE__CAPACITY", "5");
+        jail.set_env("SESSION_REDIS__CACHE__SIZE", "5");
+        let error = load_err()?;
+        let text = error.to_string();
+        check(
+            text.contains("redis.cache.size") && text.contains("unknown key"),
+            &text,
         )?;
         Ok(())
     });

@@ -15,10 +15,10 @@
 //! ```
 //!
 //! Arguments: `MODE ROUTE COUNT`, with MODE `baseline`, `ours-cookie-signed`,
-//! `ours-cookie-private`, `ours-memory`, `ours-redis`, a `-lazy` suffix on ours, or
-//! `actix-cookie-signed`, `actix-cookie-private`, `actix-redis`; ROUTE `read`, `write`,
-//! `login` or `untouched`. Redis modes start their own `redis-server` (not traced: valgrind
-//! does not follow children by default).
+//! `ours-cookie-private`, `ours-memory`, `ours-redis`, `ours-redis-cached` (the near cache
+//! on), a `-lazy` suffix on ours, or `actix-cookie-signed`, `actix-cookie-private`,
+//! `actix-redis`; ROUTE `read`, `write`, `login` or `untouched`. Redis modes start their own
+//! `redis-server` (not traced: valgrind does not follow children by default).
 
 #[path = "support/inproc.rs"]
 mod inproc;

@@ -143,7 +143,14 @@ async fn build(mode: Mode, redis_url: Option<&str>) -> Call {
         #[cfg(feature = "redis-session")]
         (Impl::Ours, StoreKind::Redis) => {
             let url = redis_url.expect("a Redis URL for a Redis mode");
-            let store = session::storage::RedisSessionStore::new(url)
+            let cache = if mode.near_cache {
+                session::storage::NearCache::new()
+            } else {
+                session::storage::NearCache::off()
+            };
+            let store = session::storage::RedisSessionStore::builder(url)
+                .near_cache(cache)
+                .build()
                 .await
                 .expect("connect to the bench redis-server");
             erase(

@@ -79,6 +79,8 @@ pub(crate) struct Mode {
     pub(crate) store: StoreKind,
     /// Ours only: load the state on first extraction instead of before the handler.
     pub(crate) lazy: bool,
+    /// Ours on Redis only: with the near cache (`ours-redis-cached`).
+    pub(crate) near_cache: bool,
 }
 
 impl Mode {
@@ -86,6 +88,7 @@ impl Mode {
         imp: Impl::None,
         store: StoreKind::CookiePrivate,
         lazy: false,
+        near_cache: false,
     };
 
     pub(crate) const fn ours(store: StoreKind, lazy: bool) -> Self {
@@ -93,6 +96,7 @@ impl Mode {
             imp: Impl::Ours,
             store,
             lazy,
+            near_cache: false,
         }
     }
 
@@ -101,6 +105,7 @@ impl Mode {
             imp: Impl::Actix,
             store,
             lazy: false,
+            near_cache: false,
         }
     }
 
@@ -110,6 +115,17 @@ impl Mode {
             return Some(Self::BASELINE);
         }
         if let Some(rest) = text.strip_prefix("ours-") {
+            if let Some(rest) = rest.strip_prefix("redis-cached") {
+                let lazy = match rest {
+                    "" => false,
+                    "-lazy" => true,
+                    _ => return None,
+                };
+                return Some(Self {
+                    near_cache: true,
+                    ..Self::ours(StoreKind::Redis, lazy)
+                });
+            }
             let (store, lazy) = match rest.strip_suffix("-lazy") {
                 Some(store) => (store, true),
                 None => (rest, false),
@@ -129,6 +145,9 @@ impl fmt::Display for Mode {
             Impl::None => f.write_str("baseline"),
             Impl::Ours => {
                 write!(f, "ours-{}", self.store.as_str())?;
+                if self.near_cache {
+                    f.write_str("-cached")?;
+                }
                 if self.lazy {
                     f.write_str("-lazy")?;
                 }

@@ -43,6 +43,6 @@ pub use self::cookie::CookieSessionStore;
 pub use self::memory::{MemorySessionStore, MemorySessionStoreBuilder};
 #[cfg(feature = "redis-session")]
 pub use self::redis::{
-    RedisActorSessionStore, RedisActorSessionStoreBuilder, RedisSessionStore,
-    RedisSessionStoreBuilder, RedisStoreError,
+    NearCache, NearCacheStats, RedisActorSessionStore, RedisActorSessionStoreBuilder,
+    RedisSessionStore, RedisSessionStoreBuilder, RedisStoreError,
 };

@@ -1,10 +1,15 @@
 //! [`RedisSessionStoreBuilder`]: where Redis is, how keys are named, how long to wait.
 
-use std::{fmt, sync::Arc, time::Duration};
+use std::{
+    fmt,
+    sync::{Arc, Weak},
+    time::Duration,
+};
 
 use super::{
     Inner, RedisSessionStore, RedisStoreError,
     connection::{Connection, Timeouts},
+    near_cache::{Cache, NearCache},
 };
 use crate::{clock::Clock, storage::redact_url};
 
@@ -67,7 +72,11 @@ pub struct RedisSessionStoreBuilder {
     cache_keygen: Option<KeyGen>,
     timeouts: Timeouts,
     clock: Clock,
+    near_cache: NearCache,
 }
+
+/// How often a store with a near cache checks that Redis answers.
+const HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
 impl RedisSessionStoreBuilder {
     pub(super) fn new(target: Target) -> Self {
@@ -80,7 +89,16 @@ impl RedisSessionStoreBuilder {
                 response: Some(DEFAULT_RESPONSE_TIMEOUT),
             },
             clock: Clock::system(),
+            near_cache: NearCache::off(),
         }
+    }
+
+    /// Keeps a per-process cache of session records, kept exact by Redis's invalidation
+    /// messages (default: [`NearCache::off`]). See [`NearCache`] for what it guarantees and
+    /// costs; a server without RESP3 `CLIENT TRACKING` gets a warning and no cache.
+    pub fn near_cache(mut self, near_cache: NearCache) -> Self {
+        self.near_cache = near_cache;
+        self
     }
 
     /// Computes the Redis key of a session from its session key, replacing the
@@ -130,23 +148,50 @@ impl RedisSessionStoreBuilder {
     /// cannot be reached or refuses the connection, [`RedisStoreError::Timeout`] when it does
     /// not answer within the connect and response timeouts.
     pub async fn build(self) -> Result<RedisSessionStore, RedisStoreError> {
-        let connection = match &self.target {
-            Target::Standalone(url) => Connection::standalone(url, self.timeouts).await?,
-            Target::Cluster(urls) => {
-                if urls.is_empty() {
-                    return Err(RedisStoreError::NoClusterNodes);
-                }
-                Connection::cluster(urls, self.timeouts).await?
-            }
-        };
+        if matches!(&self.target, Target::Cluster(urls) if urls.is_empty()) {
+            return Err(RedisStoreError::NoClusterNodes);
+        }
         let custom_keygen = self.cache_keygen.is_some();
         let prefix = self.key_prefix.clone();
-        let keygen = self
+        let keygen: KeyGen = self
             .cache_keygen
+            .clone()
             .unwrap_or_else(|| Arc::new(move |key: &str| format!("{prefix}{key}")));
+        let cache = self
+            .near_cache
+            .is_enabled()
+            .then(|| Arc::new(Cache::new(&self.near_cache)));
+        let (connection, cache) = match cache {
+            None => (self.connect(None).await?, None),
+            Some(cache) => match self.connect(Some(&cache)).await {
+                Ok(mut connection) => {
+                    // A server (or proxy) that refuses `CLIENT TRACKING`: no cache.
+                    match connection.tracked_read(&keygen("near-cache-probe")).await {
+                        Ok(_) => (connection, Some(cache)),
+                        Err(err) => {
+                            warn_uncached(&err);
+                            (connection, None)
+                        }
+                    }
+                }
+                // No RESP3 (Redis before 6): connect as without a cache.
+                Err(RedisStoreError::Connect(err)) => match self.connect(None).await {
+                    Ok(connection) => {
+                        warn_uncached(&err);
+                        (connection, None)
+                    }
+                    Err(_) => return Err(RedisStoreError::Connect(err)),
+                },
+                Err(err) => return Err(err),
+            },
+        };
+        if let Some(cache) = &cache {
+            spawn_health_check(connection.clone(), Arc::downgrade(cache), self.timeouts);
+        }
         Ok(RedisSessionStore {
             inner: Arc::new(Inner {
                 connection,
+                cache,
                 keygen,
                 custom_keygen,
                 key_prefix: self.key_prefix,
@@ -156,6 +201,41 @@ impl RedisSessionStoreBuilder {
             }),
         })
     }
+}
+
+impl RedisSessionStoreBuilder {
+    async fn connect(&self, cache: Option<&Arc<Cache>>) -> Result<Connection, RedisStoreError> {
+        match &self.target {
+            Target::Standalone(url) => Connection::standalone(url, self.timeouts, cache).await,
+            Target::Cluster(urls) => Connection::cluster(urls, self.timeouts, cache).await,
+        }
+    }
+}
+
+fn warn_uncached(err: &redis::RedisError) {
+    tracing::warn!(
+        error = %err,
+        "Redis does not support RESP3 client tracking: the session near cache is off"
+    );
+}
+
+/// Pings Redis every second while the cache lives; a failed or late answer flushes it (the
+/// connection may be half-open: no invalidation would arrive).
+fn spawn_health_check(connection: Connection, cache: Weak<Cache>, timeouts: Timeouts) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(HEALTH_CHECK_INTERVAL);
+        interval.tick().await;
+        loop {
+            interval.tick().await;
+            let healthy = connection.healthy(timeouts).await;
+            let Some(cache) = cache.upgrade() else {
+                return;
+            };
+            if !healthy {
+                cache.flush("the health check failed");
+            }
+        }
+    });
 }
 
 impl fmt::Debug for RedisSessionStoreBuilder {
@@ -170,6 +250,7 @@ impl fmt::Debug for RedisSessionStoreBuilder {
             )
             .field("connect_timeout", &self.timeouts.connect)
             .field("response_timeout", &self.timeouts.response)
+            .field("near_cache", &self.near_cache)
             .finish()
     }
 }

@@ -1,16 +1,18 @@
 //! The connection to Redis: a self-healing standalone connection or an async cluster
 //! connection, behind one type, with bounded retries of transient failures.
 
-use std::{future::Future, time::Duration};
+use std::{convert::Infallible, future::Future, sync::Arc, time::Duration};
 
 use redis::{
-    Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, RedisResult, ServerErrorKind, Value,
+    Cmd, ErrorKind, IntoConnectionInfo as _, Pipeline, ProtocolVersion, PushInfo, RedisError,
+    RedisFuture, RedisResult, ServerErrorKind, Value,
     aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig},
     cluster::ClusterClientBuilder,
     cluster_async::ClusterConnection,
+    cluster_routing::{Route, SingleNodeRoutingInfo, SlotAddr},
 };
 
-use super::RedisStoreError;
+use super::{RedisStoreError, near_cache::Cache};
 
 /// How many times a command is retried after a transient failure.
 const RETRIES: usize = 2;
@@ -55,14 +57,33 @@ pub(super) enum Connection {
 
 impl Connection {
     /// Connects to a standalone server and checks that it answers.
-    pub(super) async fn standalone(url: &str, timeouts: Timeouts) -> Result<Self, RedisStoreError> {
-        let client = redis::Client::open(url).map_err(RedisStoreError::Config)?;
-        let config = ConnectionManagerConfig::new()
+    ///
+    /// With a `cache`, the connection speaks RESP3 and hands every push message to it.
+    pub(super) async fn standalone(
+        url: &str,
+        timeouts: Timeouts,
+        cache: Option<&Arc<Cache>>,
+    ) -> Result<Self, RedisStoreError> {
+        let client = match cache {
+            None => redis::Client::open(url),
+            Some(_) => url.into_connection_info().and_then(|info| {
+                let redis = info
+                    .redis_settings()
+                    .clone()
+                    .set_protocol(ProtocolVersion::RESP3);
+                redis::Client::open(info.set_redis_settings(redis))
+            }),
+        }
+        .map_err(RedisStoreError::Config)?;
+        let mut config = ConnectionManagerConfig::new()
             .set_connection_timeout(timeouts.connect)
             .set_response_timeout(timeouts.response)
             .set_number_of_retries(RECONNECT_RETRIES)
             .set_min_delay(RECONNECT_MIN_DELAY)
             .set_max_delay(RECONNECT_MAX_DELAY);
+        if let Some(cache) = cache {
+            config = config.set_push_sender(push_handler(cache));
+        }
         let connect = async {
             let manager = ConnectionManager::new_with_config(client, config)
                 .await
@@ -78,10 +99,16 @@ impl Connection {
     pub(super) async fn cluster(
         urls: &[String],
         timeouts: Timeouts,
+        cache: Option<&Arc<Cache>>,
     ) -> Result<Self, RedisStoreError> {
         let mut builder = ClusterClientBuilder::new(urls.iter().map(String::as_str))
             .retries(CLUSTER_RETRIES)
             .overall_response_timeout(timeouts.budget());
+        if let Some(cache) = cache {
+            builder = builder
+                .use_protocol(ProtocolVersion::RESP3)
+                .push_sender(push_handler(cache));
+        }
         if let Some(connect) = timeouts.connect {
             builder = builder.connection_timeout(connect);
         }
@@ -99,6 +126,51 @@ impl Connection {
             Ok(connection)
         };
         within(timeouts.budget(), "connect", connect).await
+    }
+
+    /// Reads a session hash and its remaining TTL in one round trip, on the connection that
+    /// owns the key, with `CLIENT TRACKING ON` in front: whatever connection the read goes
+    /// out on, Redis then tracks the key for it. Returns the `HGETALL` reply and the `PTTL`.
+    pub(super) async fn tracked_read(&mut self, redis_key: &str) -> RedisResult<(Value, i64)> {
+        let mut pipeline = redis::pipe();
+        pipeline
+            .cmd("CLIENT")
+            .arg("TRACKING")
+            .arg("ON")
+            .cmd("HGETALL")
+            .arg(redis_key)
+            .cmd("PTTL")
+            .arg(redis_key);
+        let mut values: Vec<Value> = match self {
+            Self::Standalone(connection) => pipeline.query_async(connection).await?,
+            // `CLIENT TRACKING` names no key: route the whole pipeline to the key's node.
+            Self::Cluster(connection) => {
+                let route = Route::with_key(redis_key, SlotAddr::Master);
+                connection
+                    .route_pipeline(pipeline, 0, 3, SingleNodeRoutingInfo::SpecificNode(route))
+                    .await?
+            }
+        };
+        let (Some(pttl), Some(fields)) = (values.pop(), values.pop()) else {
+            return Err(RedisError::from((
+                ErrorKind::UnexpectedReturnType,
+                "a pipeline of three commands returned fewer replies",
+            )));
+        };
+        let pttl = redis::FromRedisValue::from_redis_value(pttl)?;
+        Ok((fields, pttl))
+    }
+
+    /// Whether the server answers `PING` (the near cache's health check).
+    pub(super) async fn healthy(&self, timeouts: Timeouts) -> bool {
+        let mut connection = self.clone();
+        within(
+            timeouts.budget(),
+            "ping",
+            async move { connection.ping().await },
+        )
+        .await
+        .is_ok()
     }
 
     async fn ping(&mut self) -> Result<(), RedisStoreError> {
@@ -145,6 +217,16 @@ impl Connection {
             }
         };
         within(timeouts.budget(), operation, attempts).await
+    }
+}
+
+/// The push sender of a cached store's connections: called by redis-rs for every push
+/// message (invalidations, disconnections) of every connection.
+fn push_handler(cache: &Arc<Cache>) -> impl Fn(PushInfo) -> Result<(), Infallible> + use<> {
+    let cache = Arc::clone(cache);
+    move |push| {
+        cache.on_push(&push);
+        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@ mod actor;
 mod builder;
 mod connection;
 mod error;
+mod near_cache;
 mod record;
 mod scripts;
 
@@ -17,10 +18,12 @@ pub use self::{
     actor::{RedisActorSessionStore, RedisActorSessionStoreBuilder},
     builder::RedisSessionStoreBuilder,
     error::RedisStoreError,
+    near_cache::{NearCache, NearCacheStats},
 };
 use self::{
     builder::{KeyGen, Target},
     connection::{Connection, Timeouts},
+    near_cache::{Cache, WriteGuard},
     scripts::{CREATE_SCRIPT, TOUCH_SCRIPT, UPDATE_SCRIPT},
 };
 use super::{
@@ -108,7 +111,9 @@ const MAX_TTL_MS: i64 = 100 * 365 * 24 * 60 * 60 * 1000;
 /// (stored as `_~__session_created_at`).
 ///
 /// A read is one plain `HGETALL` (no script: Lua costs the server several times more than
-/// the read itself). Every write is one Lua script on that single key, so it is atomic and
+/// the read itself). With a [near cache](RedisSessionStoreBuilder::near_cache) ([`NearCache`]),
+/// most reads cost no round trip at all, and a miss is one pipeline (`CLIENT TRACKING ON`,
+/// `HGETALL`, `PTTL`). Every write is one Lua script on that single key, so it is atomic and
 /// works in Redis Cluster (all keys of a script live in one slot):
 /// - a **new session** is created only if its key is absent (`SET NX` semantics); a
 ///   collision is detected and retried with a fresh key, and reported as an error after a
@@ -169,6 +174,8 @@ pub struct RedisSessionStore {
 
 struct Inner {
     connection: Connection,
+    /// The near cache, when configured and supported by the server.
+    cache: Option<Arc<Cache>>,
     keygen: KeyGen,
     custom_keygen: bool,
     key_prefix: String,
@@ -213,6 +220,101 @@ impl RedisSessionStore {
         (self.inner.keygen)(session_key)
     }
 
+    /// What the [near cache](RedisSessionStoreBuilder::near_cache) did so far: hits,
+    /// misses, invalidations and flushes (all zero without a cache). `hits / (hits +
+    /// misses)` is the share of loads that cost no round trip.
+    pub fn near_cache_stats(&self) -> NearCacheStats {
+        self.inner
+            .cache
+            .as_ref()
+            .map(|cache| cache.stats())
+            .unwrap_or_default()
+    }
+
+    /// Whether this store has a working near cache (configured, and the server supports
+    /// client tracking).
+    pub fn has_near_cache(&self) -> bool {
+        self.inner.cache.is_some()
+    }
+
+    /// Runs `hook` between the reply of every read that missed the near cache and the
+    /// insert of its record (for tests of the fill protocol; not public API).
+    #[doc(hidden)]
+    pub fn __near_cache_fill_hook(
+        &self,
+        hook: Option<
+            impl Fn(String) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+            + Send
+            + Sync
+            + 'static,
+        >,
+    ) {
+        if let Some(cache) = &self.inner.cache {
+            cache.set_hook(hook.map(|hook| Arc::new(hook) as near_cache::FillHook));
+        }
+    }
+
+    /// The near cache's fresh entries: Redis key and state (for tests; not public API).
+    #[doc(hidden)]
+    pub fn __near_cache_entries(&self) -> Vec<(String, SessionState)> {
+        self.inner
+            .cache
+            .as_ref()
+            .map(|cache| cache.snapshot())
+            .unwrap_or_default()
+    }
+
+    fn cache(&self) -> Option<&Cache> {
+        self.inner.cache.as_deref()
+    }
+
+    /// A command that timed out or lost its connection may have missed invalidations: the
+    /// near cache starts over.
+    fn after_failure(&self, err: &RedisStoreError) {
+        let lost = match err {
+            RedisStoreError::Timeout { .. } => true,
+            RedisStoreError::Redis(err) => err.is_timeout() || connection::is_transient(err),
+            _ => false,
+        };
+        if lost && let Some(cache) = self.cache() {
+            cache.flush("a command failed");
+        }
+    }
+
+    /// Loads through the near cache: a fresh entry, or a tracked read whose record is
+    /// cached unless an invalidation raced with it.
+    async fn load_cached(
+        &self,
+        cache: &Cache,
+        redis_key: &str,
+    ) -> Result<Option<SessionState>, LoadError> {
+        if let Some(state) = cache.get(redis_key) {
+            return Ok(Some(SessionState::clone(&state)));
+        }
+        let ticket = cache.ticket(redis_key);
+        let reply = self
+            .inner
+            .connection
+            .run(self.inner.timeouts, "load", |mut connection| async move {
+                connection.tracked_read(redis_key).await
+            })
+            .await;
+        let (reply, pttl) = match reply {
+            Ok(reply) => reply,
+            Err(err) => {
+                self.after_failure(&err);
+                return Err(load_error(err));
+            }
+        };
+        let state = record::reply_fields(&reply)
+            .and_then(record::decode)
+            .map_err(|err| LoadError::Deserialization(other(err)))?;
+        if let Some(state) = &state {
+            cache.fill(ticket, state, pttl).await;
+        }
+        Ok(state)
+    }
+
     /// Runs the `CREATE` script; `Ok(false)` when the key is taken (nothing is written).
     async fn create(
         &self,
@@ -247,6 +349,7 @@ impl RedisSessionStore {
         let redis_key = self.redis_key(session_key.as_ref());
         let ttl_ms = ttl_millis(ttl);
         let (redis_key, args) = (&redis_key, &args);
+        let _guard = WriteGuard::new(self.cache(), redis_key);
         let written: i64 = self
             .inner
             .connection
@@ -262,7 +365,8 @@ impl RedisSessionStore {
                     invocation.invoke_async(&mut connection).await
                 },
             )
-            .await?;
+            .await
+            .inspect_err(|err| self.after_failure(err))?;
         Ok(written == 1)
     }
 }
@@ -275,6 +379,19 @@ fn ttl_millis(ttl: &Duration) -> i64 {
         i64::from(ttl.is_positive())
     } else {
         i64::try_from(millis).unwrap_or(MAX_TTL_MS).min(MAX_TTL_MS)
+    }
+}
+
+/// A failed read: a key of another type (a string written by actix-session's Redis store,
+/// or something else's data) is an undecodable record, anything else a store failure.
+fn load_error(err: RedisStoreError) -> LoadError {
+    match err {
+        RedisStoreError::Redis(err) if err.code() == Some("WRONGTYPE") => {
+            LoadError::Deserialization(other(RedisStoreError::InvalidRecord(
+                "the key does not hold a hash".to_owned(),
+            )))
+        }
+        err => LoadError::Other(other(err)),
     }
 }
 
@@ -292,6 +409,7 @@ impl fmt::Debug for RedisSessionStore {
             .field("cache_keygen", &inner.custom_keygen.then_some("custom"))
             .field("connect_timeout", &inner.timeouts.connect)
             .field("response_timeout", &inner.timeouts.response)
+            .field("near_cache", &inner.cache.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -300,6 +418,9 @@ impl SessionStore for RedisSessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<SessionState>, LoadError> {
         let redis_key = self.redis_key(session_key.as_ref());
         let redis_key = &redis_key;
+        if let Some(cache) = self.cache() {
+            return self.load_cached(cache, redis_key).await;
+        }
         let reply = self
             .inner
             .connection
@@ -310,17 +431,7 @@ impl SessionStore for RedisSessionStore {
                     .await
             })
             .await;
-        let reply = match reply {
-            Ok(reply) => reply,
-            // A key of another type: a string written by actix-session's Redis store, or
-            // something else's data.
-            Err(RedisStoreError::Redis(err)) if err.code() == Some("WRONGTYPE") => {
-                return Err(LoadError::Deserialization(other(
-                    RedisStoreError::InvalidRecord("the key does not hold a hash".to_owned()),
-                )));
-            }
-            Err(err) => return Err(LoadError::Other(other(err))),
-        };
+        let reply = reply.map_err(load_error)?;
         record::reply_fields(&reply)
             .and_then(record::decode)
             .map_err(|err| LoadError::Deserialization(other(err)))
@@ -389,6 +500,7 @@ impl SessionStore for RedisSessionStore {
         let redis_key = &redis_key;
         let ttl_ms = ttl_millis(ttl);
         let now_ms = self.inner.clock.now_ms();
+        let _guard = WriteGuard::new(self.cache(), redis_key);
         let touched: i64 = self
             .inner
             .connection
@@ -405,6 +517,7 @@ impl SessionStore for RedisSessionStore {
                 },
             )
             .await
+            .inspect_err(|err| self.after_failure(err))
             .map_err(|err| UpdateError::Other(other(err)))?;
         if touched == 1 {
             Ok(())
@@ -416,6 +529,7 @@ impl SessionStore for RedisSessionStore {
     async fn delete(&self, session_key: &SessionKey) -> Result<(), DeleteError> {
         let redis_key = self.redis_key(session_key.as_ref());
         let redis_key = &redis_key;
+        let _guard = WriteGuard::new(self.cache(), redis_key);
         self.inner
             .connection
             .run(self.inner.timeouts, "delete", |mut connection| async move {
@@ -425,6 +539,7 @@ impl SessionStore for RedisSessionStore {
                     .await
             })
             .await
+            .inspect_err(|err| self.after_failure(err))
             .map_err(|err| DeleteError(other(err)))
     }
 }

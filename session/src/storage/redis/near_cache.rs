@@ -1,0 +1,544 @@
+//! [`NearCache`]: a bounded per-process copy of session records, kept exact by Redis's
+//! invalidation messages (RESP3 `CLIENT TRACKING`).
+//!
+//! # The fill protocol
+//! Every event that can make a cached record wrong (an invalidation message for its key, a
+//! write by this store, a flush) advances one counter, `clock`, under the cache's lock. A
+//! read that misses takes a *ticket* before it sends anything: the current `clock`, and its
+//! key registered as "being filled". An invalidation of a key being filled stamps that fill
+//! with the new `clock`; a flush stamps every fill. When the reply comes back, the record is
+//! stored only if neither stamp is later than the ticket, checked under the same lock.
+//!
+//! Why that is exact: the read itself (sent with `CLIENT TRACKING ON` in front of it, on the
+//! same connection) makes Redis track the key for this connection, so any later change of
+//! the key produces an invalidation message on that connection, or the connection dies and
+//! its disconnection flushes everything. That message is handled either before the insert
+//! (the stamp is later than the ticket: the insert is refused) or after it (the entry is
+//! removed). It cannot be handled before the ticket was taken, because the change happened
+//! after the read ran, and the read was sent after the ticket. No ordering between replies
+//! and pushes is needed, which matters: redis-rs hands pushes over through a channel.
+
+use std::{
+    collections::HashMap,
+    fmt,
+    future::Future,
+    pin::Pin,
+    sync::{
+        Arc, Mutex, MutexGuard,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use redis::{PushInfo, PushKind, Value};
+
+use crate::storage::SessionState;
+
+/// The default number of cached sessions.
+const DEFAULT_CAPACITY: usize = 10_000;
+/// The default longest time an entry is served without asking Redis.
+const DEFAULT_MAX_AGE: Duration = Duration::from_secs(5 * 60);
+
+/// A per-process cache of session records in front of a
+/// [`RedisSessionStore`](crate::storage::RedisSessionStore), kept exact by Redis
+/// (server-assisted client-side caching, RESP3 `CLIENT TRACKING`). Off unless set with
+/// [`RedisSessionStoreBuilder::near_cache`](crate::storage::RedisSessionStoreBuilder::near_cache).
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use session::storage::{NearCache, RedisSessionStore};
+///
+/// # async fn run() -> Result<(), session::storage::RedisStoreError> {
+/// let store = RedisSessionStore::builder("redis://127.0.0.1:6379")
+///     .near_cache(NearCache::new().capacity(50_000).max_age(Duration::from_secs(60)))
+///     .build()
+///     .await?;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # What it guarantees
+/// A hit costs no round trip. A miss costs the same single round trip as without the cache
+/// (`CLIENT TRACKING ON`, `HGETALL` and `PTTL` in one pipeline). Once this process has
+/// received Redis's invalidation for a change made by any client (another instance's save,
+/// update, TTL refresh or logout, an expiry or eviction in Redis), no read returns the old
+/// record; this store's own writes drop its entry before they are sent and again when they
+/// are answered. A read that races with an invalidation never leaves a stale entry (see the
+/// fill protocol in the source of this module). An entry is never served past the key's
+/// TTL in Redis, nor past [`max_age`](Self::max_age). A lost connection, a reconnection, a
+/// `FLUSHALL`, a failed command or a failed health check (a `PING` each second) empties the
+/// cache.
+///
+/// # What it costs
+/// - Memory: at most [`capacity`](Self::capacity) entries, each the decoded state (its JSON
+///   values as `serde_json::Value`s, typically a few hundred bytes) plus its Redis key and
+///   about 100 bytes of bookkeeping.
+/// - One `CLIENT TRACKING` per connection, sent in front of each miss and refreshed with it,
+///   and a `PING` each second.
+/// - On the server, the tracking table: Redis remembers, per key read, which connections
+///   read it, until the key changes (bounded by `tracking-table-max-keys`).
+///
+/// A server without RESP3 or `CLIENT TRACKING` (Redis before 6, some managed services):
+/// the store works without the cache and logs one warning.
+///
+/// In Redis Cluster, a key that moves to another node while cached is invalidated by its
+/// deletion on the old node; a change made on the new node before this process reads it
+/// there again is only caught by [`max_age`](Self::max_age) — keep it short if you
+/// reshard under load.
+#[derive(Clone, PartialEq, Eq)]
+#[must_use]
+pub struct NearCache {
+    enabled: bool,
+    capacity: usize,
+    max_age: Duration,
+}
+
+impl NearCache {
+    /// A cache of 10 000 sessions whose entries are re-read from Redis after 5 minutes at
+    /// the latest.
+    pub fn new() -> Self {
+        Self {
+            enabled: true,
+            capacity: DEFAULT_CAPACITY,
+            max_age: DEFAULT_MAX_AGE,
+        }
+    }
+
+    /// No cache (the default of the store builders): every read asks Redis.
+    pub fn off() -> Self {
+        Self {
+            enabled: false,
+            ..Self::new()
+        }
+    }
+
+    /// The most sessions kept (default 10 000); `0` turns the cache off.
+    pub fn capacity(mut self, entries: usize) -> Self {
+        self.capacity = entries;
+        self
+    }
+
+    /// The longest time an entry is served without asking Redis (default 5 minutes), a
+    /// safety net behind the invalidations; `Duration::ZERO` turns the cache off.
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = max_age;
+        self
+    }
+
+    /// Whether this cache stores anything.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled && self.capacity > 0 && !self.max_age.is_zero()
+    }
+}
+
+impl Default for NearCache {
+    /// The same as [`NearCache::new`].
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for NearCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.is_enabled() {
+            return f.write_str("NearCache(off)");
+        }
+        f.debug_struct("NearCache")
+            .field("capacity", &self.capacity)
+            .field("max_age", &self.max_age)
+            .finish()
+    }
+}
+
+/// What a store's near cache did since the store was built, from
+/// [`RedisSessionStore::near_cache_stats`](crate::storage::RedisSessionStore::near_cache_stats).
+/// All zero when the cache is off.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NearCacheStats {
+    /// Loads answered from the cache.
+    pub hits: u64,
+    /// Loads that asked Redis.
+    pub misses: u64,
+    /// Keys Redis reported as changed (invalidation messages).
+    pub invalidations: u64,
+    /// Times the whole cache was emptied (disconnection, `FLUSHALL`, a failed command or
+    /// health check).
+    pub flushes: u64,
+}
+
+/// A hook the tests run between a miss's reply and its insert.
+pub(super) type FillHook =
+    Arc<dyn Fn(String) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+/// The cache itself: entries, fills in flight, counters.
+pub(super) struct Cache {
+    capacity: usize,
+    max_age: Duration,
+    state: Mutex<State>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    invalidations: AtomicU64,
+    flushes: AtomicU64,
+    has_hook: AtomicBool,
+    hook: Mutex<Option<FillHook>>,
+}
+
+struct Entry {
+    state: Arc<SessionState>,
+    /// The earlier of the key's TTL deadline and the entry's maximum age.
+    expires_at: Instant,
+}
+
+#[derive(Default)]
+struct State {
+    /// Entries used since the last rotation, and those from before it (the two together
+    /// never exceed the capacity: a cheap approximation of LRU).
+    hot: HashMap<String, Entry>,
+    cold: HashMap<String, Entry>,
+    /// Advances on every invalidation, local write and flush.
+    clock: u64,
+    /// `clock` at the last flush.
+    flushed_at: u64,
+    /// Keys with reads in flight.
+    fills: HashMap<String, Fill>,
+}
+
+#[derive(Default)]
+struct Fill {
+    count: usize,
+    /// `clock` at the last invalidation of the key while reads were in flight.
+    invalidated_at: u64,
+}
+
+impl State {
+    fn invalidate(&mut self, key: &str) {
+        self.clock += 1;
+        self.hot.remove(key);
+        self.cold.remove(key);
+        if let Some(fill) = self.fills.get_mut(key) {
+            fill.invalidated_at = self.clock;
+        }
+    }
+
+    fn insert(&mut self, capacity: usize, key: String, entry: Entry) {
+        self.cold.remove(&key);
+        if !self.hot.contains_key(&key) && self.hot.len() >= (capacity / 2).max(1) {
+            self.cold = std::mem::take(&mut self.hot);
+        }
+        if !self.hot.contains_key(&key) && self.hot.len() + self.cold.len() >= capacity {
+            let evicted = self.cold.keys().next().cloned();
+            if let Some(evicted) = evicted {
+                self.cold.remove(&evicted);
+            }
+        }
+        self.hot.insert(key, entry);
+    }
+}
+
+/// A read in flight; dropping it (an error, a cancelled request) gives up the fill.
+pub(super) struct Ticket<'a> {
+    cache: &'a Cache,
+    key: String,
+    taken_at: u64,
+    sent_at: Instant,
+}
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        let mut state = self.cache.lock();
+        if let Some(fill) = state.fills.get_mut(&self.key) {
+            fill.count -= 1;
+            if fill.count == 0 {
+                state.fills.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// Drops a key's entry when a write is sent and again when it is over (answered, failed or
+/// cancelled), so that this process reads its own writes before Redis's message arrives.
+pub(super) struct WriteGuard<'a> {
+    cache: Option<&'a Cache>,
+    key: &'a str,
+}
+
+impl<'a> WriteGuard<'a> {
+    pub(super) fn new(cache: Option<&'a Cache>, key: &'a str) -> Self {
+        if let Some(cache) = cache {
+            cache.lock().invalidate(key);
+        }
+        Self { cache, key }
+    }
+}
+
+impl Drop for WriteGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(cache) = self.cache {
+            cache.lock().invalidate(self.key);
+        }
+    }
+}
+
+impl Cache {
+    pub(super) fn new(settings: &NearCache) -> Self {
+        Self {
+            capacity: settings.capacity,
+            max_age: settings.max_age,
+            state: Mutex::new(State::default()),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            invalidations: AtomicU64::new(0),
+            flushes: AtomicU64::new(0),
+            has_hook: AtomicBool::new(false),
+            hook: Mutex::new(None),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // The lock guards plain maps: a panic elsewhere cannot leave them half-updated in a
+        // way that matters more than an empty cache.
+        self.state.lock().unwrap_or_else(|poisoned| {
+            let mut state = poisoned.into_inner();
+            state.hot.clear();
+            state.cold.clear();
+            state.clock += 1;
+            state.flushed_at = state.clock;
+            state
+        })
+    }
+
+    /// The cached state of `key`, if fresh; counts a hit or a miss.
+    pub(super) fn get(&self, key: &str) -> Option<Arc<SessionState>> {
+        let now = Instant::now();
+        let mut state = self.lock();
+        let found = if let Some(entry) = state.hot.get(key) {
+            if entry.expires_at > now {
+                Some(Arc::clone(&entry.state))
+            } else {
+                state.hot.remove(key);
+                None
+            }
+        } else if let Some(entry) = state.cold.remove(key) {
+            if entry.expires_at > now {
+                let found = Arc::clone(&entry.state);
+                state.insert(self.capacity, key.to_owned(), entry);
+                Some(found)
+            } else {
+                None
+            }
+        } else {
+            None
+        };
+        drop(state);
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    /// Takes a ticket for a read of `key` about to be sent.
+    pub(super) fn ticket(&self, key: &str) -> Ticket<'_> {
+        let mut state = self.lock();
+        state.fills.entry(key.to_owned()).or_default().count += 1;
+        let taken_at = state.clock;
+        drop(state);
+        Ticket {
+            cache: self,
+            key: key.to_owned(),
+            taken_at,
+            sent_at: Instant::now(),
+        }
+    }
+
+    /// Stores what a read returned, unless the key was invalidated or the cache flushed
+    /// since the ticket was taken. `pttl_ms` is the key's remaining TTL (`-1`: none).
+    pub(super) async fn fill(&self, ticket: Ticket<'_>, record: &SessionState, pttl_ms: i64) {
+        if self.has_hook.load(Ordering::Acquire) {
+            let hook = self
+                .hook
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
+            if let Some(hook) = hook {
+                hook(ticket.key.clone()).await;
+            }
+        }
+        let max_age_deadline = ticket.sent_at + self.max_age;
+        let expires_at = match u64::try_from(pttl_ms) {
+            Ok(ttl) if ttl > 0 => max_age_deadline.min(ticket.sent_at + Duration::from_millis(ttl)),
+            // No TTL.
+            _ if pttl_ms == -1 => max_age_deadline,
+            // Gone already (`-2`), or about to be.
+            _ => return,
+        };
+        let entry = Entry {
+            state: Arc::new(record.clone()),
+            expires_at,
+        };
+        let mut state = self.lock();
+        let fresh = state.flushed_at <= ticket.taken_at
+            && state
+                .fills
+                .get(&ticket.key)
+                .is_none_or(|fill| fill.invalidated_at <= ticket.taken_at);
+        if fresh {
+            state.insert(self.capacity, ticket.key.clone(), entry);
+        }
+        drop(state);
+        if !fresh {
+            tracing::debug!("a session read raced with an invalidation; not cached");
+        }
+    }
+
+    /// Empties the cache and refuses every read in flight.
+    pub(super) fn flush(&self, reason: &'static str) {
+        let mut state = self.lock();
+        state.hot.clear();
+        state.cold.clear();
+        state.clock += 1;
+        state.flushed_at = state.clock;
+        drop(state);
+        self.flushes.fetch_add(1, Ordering::Relaxed);
+        let stats = self.stats();
+        tracing::debug!(
+            reason,
+            hits = stats.hits,
+            misses = stats.misses,
+            invalidations = stats.invalidations,
+            flushes = stats.flushes,
+            "session near cache flushed"
+        );
+    }
+
+    /// Handles a push message from any connection of the store.
+    pub(super) fn on_push(&self, push: &PushInfo) {
+        match push.kind {
+            PushKind::Invalidate => match push.data.first() {
+                Some(Value::Array(keys)) => {
+                    let mut state = self.lock();
+                    let mut count = 0;
+                    for key in keys {
+                        if let Value::BulkString(key) = key
+                            && let Ok(key) = std::str::from_utf8(key)
+                        {
+                            state.invalidate(key);
+                            count += 1;
+                        }
+                    }
+                    drop(state);
+                    self.invalidations.fetch_add(count, Ordering::Relaxed);
+                    tracing::debug!(keys = count, "session near cache invalidation");
+                }
+                // FLUSHALL / FLUSHDB.
+                _ => self.flush("the server flushed its keys"),
+            },
+            PushKind::Disconnection => self.flush("a connection to Redis was lost"),
+            _ => {}
+        }
+    }
+
+    pub(super) fn stats(&self) -> NearCacheStats {
+        NearCacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            invalidations: self.invalidations.load(Ordering::Relaxed),
+            flushes: self.flushes.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The cached keys with their states, for the tests' consistency checks.
+    pub(super) fn snapshot(&self) -> Vec<(String, SessionState)> {
+        let now = Instant::now();
+        let state = self.lock();
+        state
+            .hot
+            .iter()
+            .chain(state.cold.iter())
+            .filter(|(_, entry)| entry.expires_at > now)
+            .map(|(key, entry)| (key.clone(), (*entry.state).clone()))
+            .collect()
+    }
+
+    pub(super) fn set_hook(&self, hook: Option<FillHook>) {
+        let mut slot = self
+            .hook
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.has_hook.store(hook.is_some(), Ordering::Release);
+        *slot = hook;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(n: i64) -> SessionState {
+        let mut state = SessionState::new();
+        state.insert("n".to_owned(), n.into());
+        state
+    }
+
+    fn cache(capacity: usize) -> Cache {
+        Cache::new(&NearCache::new().capacity(capacity))
+    }
+
+    #[actix_web::test]
+    async fn an_invalidation_between_reply_and_insert_prevents_the_insert() {
+        let cache = cache(10);
+        let ticket = cache.ticket("k");
+        cache.lock().invalidate("k");
+        cache.fill(ticket, &state(1), -1).await;
+        assert!(cache.get("k").is_none());
+
+        let ticket = cache.ticket("k");
+        cache.fill(ticket, &state(2), -1).await;
+        assert_eq!(cache.get("k").as_deref(), Some(&state(2)));
+    }
+
+    #[actix_web::test]
+    async fn a_flush_refuses_reads_in_flight_and_an_old_invalidation_does_not() {
+        let cache = cache(10);
+        let ticket = cache.ticket("k");
+        cache.flush("test");
+        cache.fill(ticket, &state(1), -1).await;
+        assert!(cache.get("k").is_none());
+        cache.lock().invalidate("k");
+        let ticket = cache.ticket("k");
+        cache.fill(ticket, &state(1), 10_000).await;
+        assert!(cache.get("k").is_some());
+        assert_eq!(cache.stats().flushes, 1);
+    }
+
+    #[actix_web::test]
+    async fn the_capacity_bounds_the_entries() {
+        for capacity in [1, 2, 3, 10] {
+            let cache = cache(capacity);
+            for n in 0..50 {
+                let key = format!("k{n}");
+                let ticket = cache.ticket(&key);
+                cache.fill(ticket, &state(n), -1).await;
+                let state = cache.lock();
+                assert!(state.hot.len() + state.cold.len() <= capacity);
+                assert!(state.fills.is_empty());
+            }
+            assert!(cache.get("k49").is_some(), "the newest entry is kept");
+        }
+    }
+
+    #[actix_web::test]
+    async fn entries_end_at_the_ttl_and_missing_keys_are_not_cached() {
+        let cache = cache(10);
+        let ticket = cache.ticket("k");
+        cache.fill(ticket, &state(1), 1).await;
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(cache.get("k").is_none());
+        let ticket = cache.ticket("gone");
+        cache.fill(ticket, &state(1), -2).await;
+        assert!(cache.get("gone").is_none());
+    }
+}

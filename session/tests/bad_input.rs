@@ -5,52 +5,29 @@ mod support;
 
 use actix_http::Request;
 use actix_web::{
-    App, HttpResponse,
     body::MessageBody,
     cookie::{Cookie, Key},
     dev::{Service, ServiceResponse},
     http::header::{self, HeaderValue},
-    test, web,
+    test,
 };
 use session::{
-    CookieContentSecurity, Session, SessionMiddleware,
+    CookieContentSecurity,
+    config::SessionTransport,
     storage::{CookieSessionStore, MemorySessionStore, SessionStore},
 };
 use support::{
-    handlers::purge,
     http_helpers::{call, cookie_of, post, send},
+    user_app::{broken_variants, user_app},
 };
 
-async fn write(session: Session) -> HttpResponse {
-    session.insert("user", "ferris").map_or_else(
-        |_| HttpResponse::InternalServerError().finish(),
-        |()| HttpResponse::Ok().finish(),
-    )
-}
-
-async fn read(session: Session) -> HttpResponse {
-    let user: Option<String> = session.get("user").ok().flatten();
-    HttpResponse::Ok().body(user.unwrap_or_else(|| "anonymous".to_owned()))
-}
-
-/// `POST /write` logs `ferris` in, `GET /read` answers the user, `POST /logout` purges.
-async fn user_app<S: SessionStore + 'static>(
+/// The user app with the session in the cookie.
+async fn user_app_on_cookies<S: SessionStore + 'static>(
     store: S,
     key: Key,
     security: CookieContentSecurity,
 ) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
-    test::init_service(
-        App::new()
-            .wrap(
-                SessionMiddleware::builder(store, key)
-                    .cookie_content_security(security)
-                    .build(),
-            )
-            .route("/write", web::post().to(write))
-            .route("/read", web::get().to(read))
-            .route("/logout", web::post().to(purge)),
-    )
-    .await
+    user_app(store, key, security, SessionTransport::Cookie).await
 }
 
 /// `uri` (a `POST` if `post`, else a `GET`) with `cookie_header` as its `Cookie` header, byte
@@ -68,28 +45,12 @@ fn with_cookie_header(cookie_header: &[u8], uri: &str, post: bool) -> Request {
         .to_request()
 }
 
-/// Different broken variants of a valid cookie value.
-fn broken_variants(value: &str) -> Vec<(&'static str, Vec<u8>)> {
-    let mut tampered = value.as_bytes().to_vec();
-    let middle = tampered.len() / 2;
-    tampered[middle] = if tampered[middle] == b'A' { b'B' } else { b'A' };
-    vec![
-        ("tampered", tampered),
-        ("truncated", value.as_bytes()[..value.len() - 5].to_vec()),
-        ("empty", Vec::new()),
-        ("garbage", b"not-a-session-cookie".to_vec()),
-        ("oversize", vec![b'A'; 8 * 1024]),
-        ("bad percent escape", format!("{value}%zz").into_bytes()),
-        ("non-UTF-8", [value.as_bytes(), &[0xff, 0xfe]].concat()),
-    ]
-}
-
 async fn check_store<S, F>(make_store: F, security: CookieContentSecurity)
 where
     S: SessionStore + 'static,
     F: Fn() -> S,
 {
-    let app = user_app(make_store(), Key::generate(), security).await;
+    let app = user_app_on_cookies(make_store(), Key::generate(), security).await;
 
     let res = app
         .call(post("/write", None))
@@ -155,7 +116,7 @@ where
     }
 
     // A cookie sealed under another key is not accepted.
-    let foreign = user_app(make_store(), Key::generate(), security).await;
+    let foreign = user_app_on_cookies(make_store(), Key::generate(), security).await;
     let (foreign_cookie, _) = call(&foreign, post("/write", None)).await;
     let foreign_pair = format!("id={}", foreign_cookie.expect("cookie").value());
     let (_, body) = call(
@@ -201,7 +162,7 @@ async fn a_valid_key_the_store_does_not_know_is_not_adopted() {
     // Seal a random key under the server's own key: it verifies, but the store never issued it.
     let key = Key::generate();
     let store = MemorySessionStore::new();
-    let app = user_app(store.clone(), key.clone(), CookieContentSecurity::Private).await;
+    let app = user_app_on_cookies(store.clone(), key.clone(), CookieContentSecurity::Private).await;
     let mut jar = actix_web::cookie::CookieJar::new();
     jar.private_mut(&key)
         .add(Cookie::new("id", "chosen-by-the-client"));

@@ -33,41 +33,7 @@ use session::{
     config::{SESSION_TOKEN_HEADER, SessionTransport},
     storage::SessionStore,
 };
-use support::handlers::purge;
-
-async fn write(session: Session) -> HttpResponse {
-    session.insert("user", "ferris").map_or_else(
-        |_| HttpResponse::InternalServerError().finish(),
-        |()| HttpResponse::Ok().finish(),
-    )
-}
-
-async fn read(session: Session) -> HttpResponse {
-    let user: Option<String> = session.get("user").ok().flatten();
-    HttpResponse::Ok().body(user.unwrap_or_else(|| "anonymous".to_owned()))
-}
-
-/// `POST /write` logs `ferris` in, `GET /read` answers the user, `POST /logout` purges.
-async fn user_app<S: SessionStore + 'static>(
-    store: S,
-    key: Key,
-    security: CookieContentSecurity,
-    transport: SessionTransport,
-) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
-    test::init_service(
-        App::new()
-            .wrap(
-                SessionMiddleware::builder(store, key)
-                    .cookie_content_security(security)
-                    .session_transport(transport)
-                    .build(),
-            )
-            .route("/write", web::post().to(write))
-            .route("/read", web::get().to(read))
-            .route("/logout", web::post().to(purge)),
-    )
-    .await
-}
+use support::user_app::{broken_variants, user_app};
 
 /// What a response said: status, the token header (`Some("")`: void), `Set-Cookie`, `Vary`,
 /// the body.
@@ -145,22 +111,6 @@ fn sent(name: &HeaderName, token: &[u8]) -> Vec<u8> {
     } else {
         token.to_vec()
     }
-}
-
-/// The broken variants of a valid token, as in the cookie tests (`bad_input.rs`).
-fn broken_variants(value: &str) -> Vec<(&'static str, Vec<u8>)> {
-    let mut tampered = value.as_bytes().to_vec();
-    let middle = tampered.len() / 2;
-    tampered[middle] = if tampered[middle] == b'A' { b'B' } else { b'A' };
-    vec![
-        ("tampered", tampered),
-        ("truncated", value.as_bytes()[..value.len() - 5].to_vec()),
-        ("empty", Vec::new()),
-        ("garbage", b"not-a-session-token".to_vec()),
-        ("oversize", vec![b'A'; 8 * 1024]),
-        ("bad percent escape", format!("{value}%zz").into_bytes()),
-        ("non-UTF-8", [value.as_bytes(), &[0xff, 0xfe]].concat()),
-    ]
 }
 
 fn response_header_for(name: &HeaderName) -> &str {

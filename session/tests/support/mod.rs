@@ -7,6 +7,8 @@
 //! - `hooked_store`: a store wrapper that counts loads and fails on demand;
 //! - `redis_server` and `redis_scenarios`: real Redis servers and the scenarios the Redis
 //!   tests share (feature `redis-session`);
+//! - `user_app`: the app the hostile-input tests run on any transport, and the broken values
+//!   they send;
 //! - `manual_clock`: a clock the tests move by hand.
 
 // Every test file is a crate of its own that uses only part of this module; the rest would
@@ -21,6 +23,7 @@ pub(crate) mod http_helpers;
 pub(crate) mod redis_scenarios;
 #[cfg(feature = "redis-session")]
 pub(crate) mod redis_server;
+pub(crate) mod user_app;
 
 use actix_web::cookie::time::{Duration, OffsetDateTime};
 use session::config::Clock;

@@ -420,16 +420,7 @@ pub async fn the_lifecycle_works_over_real_http<F, Store>(
         Snapshot::of("ferris", 2)
     );
 
-    let mut res = srv
-        .get("/show")
-        .cookie(second.clone())
-        .send()
-        .await
-        .or_fail("GET /show with the key before login");
-    let stale = res
-        .json::<Snapshot>()
-        .await
-        .or_fail("the JSON of GET /show");
+    let stale = shown_over_http(&srv, second.clone(), "GET /show with the key before login").await;
     if is_invalidation_supported {
         assert_eq!(stale, Snapshot::EMPTY, "the key before login is dead");
     }
@@ -443,17 +434,20 @@ pub async fn the_lifecycle_works_over_real_http<F, Store>(
     let removal = cookie_of(&res).expect("logout sends a removal cookie");
     assert_eq!(removal.max_age(), Some(Duration::ZERO));
 
-    let mut res = srv
-        .get("/show")
-        .cookie(logged_in)
-        .send()
-        .await
-        .or_fail("GET /show with the logged-out key");
-    let after = res
-        .json::<Snapshot>()
-        .await
-        .or_fail("the JSON of GET /show");
+    let after = shown_over_http(&srv, logged_in, "GET /show with the logged-out key").await;
     if is_invalidation_supported {
         assert_eq!(after, Snapshot::EMPTY, "the logged-out key is dead");
     }
+}
+
+/// `GET /show` over real HTTP with `cookie`, and the snapshot it answers.
+async fn shown_over_http(
+    srv: &actix_test::TestServer,
+    cookie: Cookie<'static>,
+    what: &str,
+) -> Snapshot {
+    let mut res = srv.get("/show").cookie(cookie).send().await.or_fail(what);
+    res.json::<Snapshot>()
+        .await
+        .or_fail("the JSON of GET /show")
 }

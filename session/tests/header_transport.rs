@@ -33,7 +33,10 @@ use session::{
     config::{SESSION_TOKEN_HEADER, SessionTransport},
     storage::SessionStore,
 };
-use support::user_app::{broken_variants, user_app};
+use support::{
+    logs::logs_of,
+    user_app::{broken_variants, user_app},
+};
 
 /// What a response said: status, the token header (`Some("")`: void), `Set-Cookie`, `Vary`,
 /// the body.
@@ -338,35 +341,6 @@ async fn cookie_or_header_never_mixes_two_sessions() {
         assert!(issued != token && issued != other, "a brand-new session");
         assert!(set.value() != cookie.value());
     }
-}
-
-/// Runs `f` with a subscriber that records every event, at every level, and returns the log.
-fn logs_of(f: impl FnOnce()) -> String {
-    use std::sync::{Arc, Mutex};
-
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Buffer {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            if let Ok(mut buffer) = self.0.lock() {
-                buffer.extend_from_slice(bytes);
-            }
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::with_default(subscriber, f);
-    let bytes = buffer.0.lock().map(|b| b.clone()).unwrap_or_default();
-    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 #[core::prelude::v1::test]

@@ -21,6 +21,7 @@ use support::{
     handlers::{purge, renew},
     hooked_store::HookedStore,
     http_helpers::{call, cookie_named, get, post, send},
+    logs::logs_of,
     manual_clock,
 };
 
@@ -323,39 +324,6 @@ async fn partitioned_cookies_carry_the_attribute() {
         removal.contains("Max-Age=0") && removal.ends_with("; Partitioned"),
         "{removal}"
     );
-}
-
-/// Runs `f` with a subscriber that records every event, at every level, and returns the log.
-fn logs_of(f: impl FnOnce()) -> String {
-    use std::{
-        io,
-        sync::{Arc, Mutex},
-    };
-
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-    impl io::Write for Buffer {
-        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-            if let Ok(mut buffer) = self.0.lock() {
-                buffer.extend_from_slice(bytes);
-            }
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::with_default(subscriber, f);
-    let bytes = buffer.0.lock().map(|b| b.clone()).unwrap_or_default();
-    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! - `counter`: a counter in the session and an app around it (`counter_app!`);
 //! - `handlers`: the handlers several apps route to (logout, renew);
 //! - `http_helpers`: requests in one line, and the cookies a response sets;
+//! - `logs`: what the code under test logs, captured (`logs_of`);
 //! - `hooked_store`: a store wrapper that counts loads and fails on demand;
 //! - `redis_server` and `redis_scenarios`: real Redis servers and the scenarios the Redis
 //!   tests share (feature `redis-session`);
@@ -19,6 +20,7 @@ pub(crate) mod counter;
 pub(crate) mod handlers;
 pub(crate) mod hooked_store;
 pub(crate) mod http_helpers;
+pub(crate) mod logs;
 #[cfg(feature = "redis-session")]
 pub(crate) mod redis_scenarios;
 #[cfg(feature = "redis-session")]

@@ -117,6 +117,7 @@ pub mod fuzzing;
 mod middleware;
 mod session;
 mod session_ext;
+mod session_meta;
 pub mod storage;
 #[cfg(feature = "test-helpers")]
 pub mod test_helpers;

@@ -1,12 +1,12 @@
 //! [`SessionMiddlewareBuilder`]: the settings a middleware is built with.
 
 use actix_web::{
-    cookie::{Key, SameSite},
+    cookie::{Key, SameSite, time::Duration},
     http::header::HeaderName,
 };
 
 use super::{
-    Configuration, DEFAULT_VERIFIED_COOKIE_CACHE, MAX_FALLBACK_KEYS,
+    ClientIp, Configuration, DEFAULT_VERIFIED_COOKIE_CACHE, DeviceSettings, MAX_FALLBACK_KEYS,
     error::BuildError,
     lifecycle::{BrowserSession, SessionLifecycle},
 };
@@ -43,6 +43,7 @@ pub struct SessionMiddlewareBuilder<Store: SessionStore> {
     lazy_loading: bool,
     transport: SessionTransport,
     token_response_header: Option<HeaderName>,
+    devices: DeviceSettings,
 }
 
 impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
@@ -59,6 +60,7 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
             lazy_loading: false,
             transport: SessionTransport::Cookie,
             token_response_header: None,
+            devices: DeviceSettings::default(),
         }
     }
 
@@ -213,6 +215,32 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
 }
 
 impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
+    /// The least time between two writes of a bound session's "last seen" time (default:
+    /// [`DEFAULT_LAST_SEEN_INTERVAL`](super::DEFAULT_LAST_SEEN_INTERVAL), one minute), so that
+    /// reading a session bound with [`Session::set_owner`](crate::Session::set_owner) does not
+    /// turn every request into a write. Sessions without an owner never write it.
+    pub fn last_seen_interval(mut self, interval: Duration) -> Self {
+        self.devices.last_seen_interval = interval;
+        self
+    }
+
+    /// Whether a bound session records the client's `User-Agent`, truncated to 256
+    /// characters, for its owner's list of sessions (default: `false`).
+    pub fn record_user_agent(mut self, record: bool) -> Self {
+        self.devices.record_user_agent = record;
+        self
+    }
+
+    /// Which client address a bound session records for its owner's list of sessions
+    /// (default: [`ClientIp::Off`]). Proxy headers are read only with
+    /// [`ClientIp::TrustForwarded`].
+    pub fn record_client_ip(mut self, client_ip: ClientIp) -> Self {
+        self.devices.client_ip = client_ip;
+        self
+    }
+}
+
+impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
     /// Checks the configuration and turns it into what the middleware runs with: the store
     /// and the fixed [`Configuration`]. Cookie problems come first, all at once.
     pub(crate) fn into_parts(self) -> Result<(Store, Configuration), BuildError> {
@@ -252,6 +280,7 @@ impl<Store: SessionStore> SessionMiddlewareBuilder<Store> {
             absolute_ttl,
             clock: self.clock,
             lazy_loading: self.lazy_loading,
+            devices: self.devices,
         };
         Ok((self.store, configuration))
     }

@@ -12,9 +12,11 @@
 //!   checked when the middleware is built ([`BuildError`]).
 //! - [`SessionTransport`]: whether the token travels in the cookie, in a request header
 //!   (`Authorization: Bearer <token>` or a header of your own), or either.
+//! - [`ClientIp`]: which client address a session bound to an owner records.
 
 mod builder;
 mod compat;
+mod devices;
 mod error;
 mod lifecycle;
 
@@ -22,8 +24,10 @@ use actix_web::cookie::time::Duration;
 
 #[allow(deprecated)]
 pub use self::compat::SessionLength;
+pub(crate) use self::devices::DeviceSettings;
 pub use self::{
     builder::SessionMiddlewareBuilder,
+    devices::{ClientIp, DEFAULT_LAST_SEEN_INTERVAL},
     error::BuildError,
     lifecycle::{BrowserSession, PersistentSession, SessionLifecycle, TtlExtensionPolicy},
 };
@@ -58,4 +62,6 @@ pub(crate) struct Configuration {
     pub(crate) clock: Clock,
     /// Load the state when an extractor first asks for it, not before every request.
     pub(crate) lazy_loading: bool,
+    /// What is recorded about sessions bound to an owner.
+    pub(crate) devices: DeviceSettings,
 }

@@ -3,7 +3,7 @@ use std::{collections::BTreeSet, error::Error as StdError, future::Future};
 use actix_web::cookie::time::Duration;
 use serde_json::Value;
 
-use super::SessionKey;
+use super::{SessionKey, SharedOwnerIndex};
 
 /// The state of one session: string keys mapped to JSON values.
 pub type SessionState = serde_json::Map<String, Value>;
@@ -163,6 +163,16 @@ pub trait SessionStore {
             self.update_ttl(&session_key, ttl).await?;
             Ok(session_key)
         }
+    }
+
+    /// The store's index of sessions by owner, if it keeps one: what lists and revokes a
+    /// user's sessions ([`OwnerIndex`](super::OwnerIndex)).
+    ///
+    /// The default is `None`: the middleware still binds sessions to owners (the binding
+    /// lives in the state), but listing and revoking answer
+    /// [`OwnerError::Unsupported`](super::OwnerError::Unsupported).
+    fn owner_index(&self) -> Option<SharedOwnerIndex> {
+        None
     }
 }
 

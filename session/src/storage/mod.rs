@@ -17,6 +17,7 @@
 mod collision;
 mod interface;
 mod key_generation;
+mod owners;
 mod redact;
 mod session_key;
 
@@ -33,6 +34,7 @@ pub use self::{
         UpdateError,
     },
     key_generation::generate_session_key,
+    owners::{OwnerError, OwnerIndex, OwnerLink, SessionInfo, SharedOwnerIndex},
     redact::redact_url,
     session_key::{InvalidSessionKeyError, SessionKey},
 };

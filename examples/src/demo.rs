@@ -1,4 +1,5 @@
-//! The demo site: sign in, a visit counter, a small cart, sign out.
+//! The demo site: sign in, a visit counter, a small cart, the list of the user's sessions
+//! ("where am I signed in") with sign-out per device, sign out.
 //!
 //! [`configure`] registers the routes; [`config`] reads the session configuration the way the
 //! demo does (see [`figment()`]). `examples/demo.rs` serves them on <http://127.0.0.1:8080>:
@@ -15,6 +16,7 @@ use std::{collections::BTreeMap, fmt::Write as _};
 
 use actix_web::{
     HttpResponse,
+    cookie::time::{Duration, OffsetDateTime},
     http::{
         StatusCode,
         header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, ContentType, LOCATION},
@@ -23,7 +25,7 @@ use actix_web::{
 };
 use figment::{Figment, providers::Serialized};
 use serde::Deserialize;
-use session::session;
+use session::{session, storage::SessionInfo};
 use session_config::{ConfigError, SessionConfig};
 
 /// The longest name the sign-in form accepts, in characters.
@@ -37,7 +39,9 @@ pub const MAX_QUANTITY: u32 = 99;
 /// `demo.user`, `demo.visits`, `demo.cart`), and the struct into a handler argument.
 #[session(prefix = "demo")]
 pub struct Visitor {
-    /// The signed-in user's name; none before signing in.
+    /// The signed-in user's name; none before signing in. Setting it binds the session to the
+    /// user (the demo has no accounts: the name is the owner id).
+    #[session(owner)]
     pub user: Option<String>,
     /// Pages seen since signing in.
     #[session(default)]
@@ -81,15 +85,21 @@ fn product(id: &str) -> Option<&'static Product> {
     PRODUCTS.iter().find(|product| product.id == id)
 }
 
-/// The demo's configuration layers: the built-in defaults, then **the demo's own default
-/// `cookie.secure = false`**, then `session.toml` (or the file named by `SESSION_CONFIG`), then
-/// the `SESSION_*` environment variables.
+/// The demo's configuration layers: the built-in defaults, then **the demo's own defaults
+/// `cookie.secure = false` and `devices.record_user_agent = true`**, then `session.toml` (or
+/// the file named by `SESSION_CONFIG`), then the `SESSION_*` environment variables.
 ///
 /// The demo serves plain HTTP on localhost, where a `Secure` cookie would not be sent back by
 /// every client, so it turns `Secure` off for itself, but only as a default: a file or an
 /// environment variable that sets `cookie.secure` still wins.
+///
+/// It also records each signed-in session's browser (`devices.record_user_agent`), so that
+/// the list of sessions can tell devices apart.
 pub fn figment() -> Figment {
-    SessionConfig::figment_with_defaults(Serialized::default("cookie.secure", false))
+    SessionConfig::figment_with_defaults(
+        Figment::from(Serialized::default("cookie.secure", false))
+            .merge(Serialized::default("devices.record_user_agent", true)),
+    )
 }
 
 /// Reads and checks the demo's configuration from [`figment()`]. Build the middleware with
@@ -105,6 +115,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(login))
         .route("/cart", web::post().to(add_to_cart))
         .route("/cart/empty", web::post().to(empty_cart))
+        .route("/sessions/revoke", web::post().to(revoke_session))
+        .route("/sessions/revoke-others", web::post().to(revoke_other_sessions))
         .route("/logout", web::post().to(logout));
 }
 
@@ -118,6 +130,11 @@ struct CartForm {
     item: String,
 }
 
+#[derive(Deserialize)]
+struct RevokeForm {
+    id: String,
+}
+
 async fn index(visitor: Visitor) -> actix_web::Result<HttpResponse> {
     let Some(user) = visitor.user()? else {
         return Ok(page(StatusCode::OK, &login_form(None)));
@@ -125,7 +142,12 @@ async fn index(visitor: Visitor) -> actix_web::Result<HttpResponse> {
     let visits = visitor.visits()?.saturating_add(1);
     visitor.set_visits(visits)?;
     let cart = visitor.cart()?;
-    Ok(page(StatusCode::OK, &dashboard(&user, visits, &cart)))
+    // Listing needs a store that keeps sessions (memory, Redis, SQL); the cookie store
+    // cannot, and the page says so instead of failing.
+    let sessions = visitor.session().owner_sessions().await.ok();
+    let mut html = dashboard(&user, visits, &cart);
+    html.push_str(&sessions_section(sessions.as_deref(), OffsetDateTime::now_utc()));
+    Ok(page(StatusCode::OK, &html))
 }
 
 async fn login(visitor: Visitor, form: web::Form<LoginForm>) -> actix_web::Result<HttpResponse> {
@@ -137,6 +159,8 @@ async fn login(visitor: Visitor, form: web::Form<LoginForm>) -> actix_web::Resul
     // Signing in raises the session's privileges: move it to a new key, so that a key planted
     // or seen before the sign-in is worth nothing after it (session fixation).
     visitor.session().renew();
+    // Setting the owner field binds the session to the user: it appears in their list of
+    // sessions, and "sign out everywhere else" reaches it.
     visitor.set_user(name.to_owned())?;
     visitor.set_visits(0)?;
     Ok(see_other("/"))
@@ -165,6 +189,27 @@ async fn add_to_cart(
 
 async fn empty_cart(visitor: Visitor) -> actix_web::Result<HttpResponse> {
     visitor.remove_cart()?;
+    Ok(see_other("/"))
+}
+
+/// Signs out one of the user's other sessions. An id that is not one of theirs does nothing.
+async fn revoke_session(
+    visitor: Visitor,
+    form: web::Form<RevokeForm>,
+) -> actix_web::Result<HttpResponse> {
+    if visitor.user()?.is_some() {
+        let revoked = visitor.session().revoke_session(&form.id).await;
+        revoked.map_err(actix_web::error::ErrorInternalServerError)?;
+    }
+    Ok(see_other("/"))
+}
+
+/// Signs out every session of the user but this one.
+async fn revoke_other_sessions(visitor: Visitor) -> actix_web::Result<HttpResponse> {
+    if visitor.user()?.is_some() {
+        let revoked = visitor.session().revoke_other_sessions().await;
+        revoked.map_err(actix_web::error::ErrorInternalServerError)?;
+    }
     Ok(see_other("/"))
 }
 
@@ -276,6 +321,93 @@ fn dashboard(user: &str, visits: u32, cart: &BTreeMap<String, u32>) -> String {
     html
 }
 
+/// "Your sessions": every device the user is signed in on, newest activity first, each with
+/// a sign-out button, and one to sign out everywhere else. `None`: the store cannot list.
+fn sessions_section(sessions: Option<&[SessionInfo]>, now: OffsetDateTime) -> String {
+    let mut html = String::from("<section class=\"card\" id=\"sessions\"><h2>Your sessions</h2>");
+    let Some(sessions) = sessions else {
+        html.push_str(
+            "<p class=\"muted\">This store keeps sessions in cookies: it cannot list them.</p></section>",
+        );
+        return html;
+    };
+    html.push_str("<ul class=\"sessions\">");
+    for info in sessions {
+        let action = if info.current {
+            "<span class=\"badge\" id=\"this-device\">This device</span>".to_owned()
+        } else {
+            format!(
+                "<form method=\"post\" action=\"/sessions/revoke\">\
+                 <input type=\"hidden\" name=\"id\" value=\"{}\">\
+                 <button class=\"quiet revoke\">Sign out</button></form>",
+                escape_html(&info.public_id)
+            )
+        };
+        let _ = write!(
+            html,
+            "<li data-session=\"{}\" data-current=\"{}\"><span><strong>{}</strong><br>\
+             <span class=\"muted\">last seen {}</span></span>{action}</li>",
+            escape_html(&info.public_id),
+            info.current,
+            escape_html(&device_name(info.user_agent.as_deref())),
+            last_seen(now - info.last_seen),
+        );
+    }
+    html.push_str("</ul>");
+    if sessions.iter().any(|info| !info.current) {
+        html.push_str(
+            "<form method=\"post\" action=\"/sessions/revoke-others\">\
+             <button id=\"revoke-others\" class=\"quiet\">Sign out everywhere else</button></form>",
+        );
+    }
+    html.push_str("</section>");
+    html
+}
+
+/// A short name for the browser behind a user agent: "Firefox on Linux".
+pub fn device_name(user_agent: Option<&str>) -> String {
+    let Some(agent) = user_agent else {
+        return "Unknown browser".to_owned();
+    };
+    let browser = [
+        ("Edg/", "Edge"),
+        ("HeadlessChrome/", "Headless Chrome"),
+        ("Chrome/", "Chrome"),
+        ("Firefox/", "Firefox"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+    ]
+    .iter()
+    .find(|(marker, _)| agent.contains(marker))
+    .map_or("A browser", |(_, name)| name);
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(marker, _)| agent.contains(marker))
+    .map(|(_, name)| *name);
+    match system {
+        Some(system) => format!("{browser} on {system}"),
+        None => browser.to_owned(),
+    }
+}
+
+/// "just now", "5 minutes ago", "3 hours ago", "2 days ago".
+fn last_seen(ago: Duration) -> String {
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
+    match ago.whole_minutes() {
+        ..1 => "just now".to_owned(),
+        minutes @ 1..60 => plural(minutes, "minute"),
+        minutes if minutes < 60 * 24 => plural(minutes / 60, "hour"),
+        minutes => plural(minutes / (60 * 24), "day"),
+    }
+}
+
 const STYLE: &str = "\
 *{box-sizing:border-box}\
 body{margin:0;background:#f3f4f7;color:#1d2433;font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif}\
@@ -296,6 +428,10 @@ input{flex:1;font:inherit;padding:7px 10px;border:1px solid #c5cad6;border-radiu
 button{font:inherit;padding:6px 14px;border:0;border-radius:6px;background:#3a56c5;color:#fff;cursor:pointer}\
 button.quiet{background:#e6e9f2;color:#27345c}\
 .muted{color:#6b7385}.error{color:#b42318}\
+.sessions{list-style:none;margin:0 0 10px;padding:0}\
+.sessions li{display:flex;justify-content:space-between;align-items:center;padding:7px 0;border-top:1px solid #eceef3}\
+.sessions li:first-child{border-top:0}\
+.badge{background:#e3f4e8;color:#1b6b37;border-radius:6px;padding:3px 10px;font-size:14px}\
 footer{max-width:560px;margin:0 auto 24px;padding:0 16px;color:#6b7385;font-size:13px}";
 
 /// A whole page around `body`. Pages depend on the session: never cached.
@@ -327,6 +463,26 @@ mod tests {
             escape_html(r#"<a href="x">Tom & 'Jerry'</a>"#),
             "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;"
         );
+    }
+
+    #[test]
+    fn names_devices() {
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
+                      HeadlessChrome/131.0.0.0 Safari/537.36";
+        assert_eq!(device_name(Some(chrome)), "Headless Chrome on Linux");
+        let firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
+        assert_eq!(device_name(Some(firefox)), "Firefox on Windows");
+        assert_eq!(device_name(Some("curl/8.5.0")), "curl");
+        assert_eq!(device_name(None), "Unknown browser");
+    }
+
+    #[test]
+    fn says_when_a_session_was_last_seen() {
+        assert_eq!(last_seen(Duration::seconds(20)), "just now");
+        assert_eq!(last_seen(Duration::minutes(1)), "1 minute ago");
+        assert_eq!(last_seen(Duration::minutes(59)), "59 minutes ago");
+        assert_eq!(last_seen(Duration::hours(3)), "3 hours ago");
+        assert_eq!(last_seen(Duration::days(2)), "2 days ago");
     }
 
     #[test]

@@ -5,9 +5,12 @@
 //! `scripts/test.sh` installs them; without them this test fails, it never skips.
 //!
 //! The demo is served in-process on a free loopback port, chromedriver runs on another, and
-//! Chromium gets a fresh profile. The test signs in, reloads, fills the cart, checks the
-//! cookie as the browser stored it, takes the README's screenshot (`docs/demo.png`), signs
-//! out, and checks that the cookie saved before signing out opens nothing any more.
+//! Chromium gets a fresh profile. The first test signs in, reloads, fills the cart, checks
+//! the cookie as the browser stored it, signs out, and checks that the cookie saved before
+//! signing out opens nothing any more. The second signs the same user in from two separate
+//! profiles ("devices"), takes the README's screenshot of the list of sessions
+//! (`docs/demo.png`), signs one device out from the other and checks it is signed out on its
+//! next page load, then does the same with "sign out everywhere else".
 #![forbid(unsafe_code)]
 
 use std::{
@@ -32,7 +35,7 @@ const TEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long one page state (an element, a text) may take to appear.
 const STEP_TIMEOUT: Duration = Duration::from_secs(15);
 /// The browser window, and so the screenshot, in CSS pixels.
-const WINDOW: &str = "--window-size=760,920";
+const WINDOW: &str = "--window-size=760,1180";
 const USER: &str = "Ada Lovelace";
 
 /// A program of the browser set-up, or a failure that says how to get it.
@@ -343,12 +346,6 @@ async fn scenario(client: &Client, base: &str) {
     wait_for_text(client, "#cart tr[data-item=\"coffee\"] .qty", "1").await;
     wait_for_text(client, "#total", "$21.90").await;
 
-    // The README's screenshot of the signed-in page.
-    let png = client.screenshot().await.expect("a screenshot");
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/demo.png");
-    std::fs::create_dir_all(path.parent().expect("docs/")).expect("create docs/");
-    std::fs::write(&path, &png).expect("write docs/demo.png");
-
     // The cookie as the browser stored it.
     let cookie = stored_cookie(client, "id")
         .await
@@ -498,4 +495,121 @@ async fn set_cookie_attributes_and_escaping() {
         .expect("POST /login");
     assert_eq!(response.status(), 400);
     server.stop(false).await;
+}
+
+/// The same user on two devices (two browser profiles, so two cookie jars): each lists both
+/// sessions; one signs the other out, which is signed out on its next page load.
+#[actix_rt::test]
+async fn sign_out_another_device() {
+    let chromium = program("CHROMIUM", "chromium");
+    let chromedriver = program("CHROMEDRIVER", "chromedriver");
+    let scratch = tempfile::tempdir().expect("a temporary directory");
+    let driver = Chromedriver::start(&chromedriver, scratch.path());
+    let (address, server) = serve_demo();
+    let base = format!("http://{address}");
+
+    let laptop = connect(&chromium, &driver, &scratch.path().join("laptop")).await;
+    let phone = connect(&chromium, &driver, &scratch.path().join("phone")).await;
+    let outcome =
+        tokio::time::timeout(TEST_TIMEOUT, two_devices(&laptop, &phone, &base)).await;
+    let _ = laptop.close().await;
+    let _ = phone.close().await;
+    server.stop(false).await;
+    drop(driver);
+    outcome.unwrap_or_else(|_| panic!("the two-device scenario took longer than {TEST_TIMEOUT:?}"));
+}
+
+async fn sign_in(client: &Client, base: &str) {
+    client.goto(&format!("{base}/")).await.expect("open the demo");
+    let name = client
+        .wait()
+        .at_most(STEP_TIMEOUT)
+        .for_element(Locator::Id("name"))
+        .await
+        .expect("the sign-in form");
+    name.send_keys(USER).await.expect("type the name");
+    click(client, "#login").await;
+    wait_for_text(client, "#user", USER).await;
+}
+
+/// How many sessions the page lists, once it lists `expected`.
+async fn wait_for_sessions(client: &Client, expected: usize) {
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    let mut seen = 0;
+    while Instant::now() < deadline {
+        client.refresh().await.expect("reload");
+        if let Ok(rows) = client.find_all(Locator::Css("#sessions li")).await {
+            seen = rows.len();
+            if seen == expected {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page should list {expected} sessions, but lists {seen}");
+}
+
+async fn signed_out_on_next_load(client: &Client) {
+    client.refresh().await.expect("reload");
+    client
+        .wait()
+        .at_most(STEP_TIMEOUT)
+        .for_element(Locator::Id("name"))
+        .await
+        .expect("the sign-in form on the signed-out device");
+    assert!(
+        client.find(Locator::Id("user")).await.is_err(),
+        "a signed-out device must not show the user"
+    );
+}
+
+async fn two_devices(laptop: &Client, phone: &Client, base: &str) {
+    sign_in(laptop, base).await;
+    click(laptop, "#add-tea").await;
+    sign_in(phone, base).await;
+
+    // Both devices list both sessions, each marking itself as this device.
+    wait_for_sessions(laptop, 2).await;
+    wait_for_sessions(phone, 2).await;
+    for client in [laptop, phone] {
+        let current = client
+            .find_all(Locator::Css("#sessions li[data-current=\"true\"]"))
+            .await
+            .expect("the current session");
+        assert_eq!(current.len(), 1, "exactly one session is this device");
+        wait_for_text(client, "#this-device", "This device").await;
+    }
+    let listed = laptop
+        .find(Locator::Css("#sessions li[data-current=\"false\"] strong"))
+        .await
+        .expect("the other device")
+        .text()
+        .await
+        .expect("its name");
+    assert_eq!(listed, "Headless Chrome on Linux", "the device is named from its browser");
+
+    // The README's screenshot: signed in, the cart, and the two devices.
+    let png = laptop.screenshot().await.expect("a screenshot");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/demo.png");
+    std::fs::create_dir_all(path.parent().expect("docs/")).expect("create docs/");
+    std::fs::write(&path, &png).expect("write docs/demo.png");
+
+    // The laptop signs the phone out; the phone is signed out on its next page load, and the
+    // laptop lists itself only.
+    click(laptop, "#sessions li[data-current=\"false\"] button.revoke").await;
+    wait_for_text(laptop, "#user", USER).await;
+    signed_out_on_next_load(phone).await;
+    wait_for_sessions(laptop, 1).await;
+
+    // Sign in on the phone again, then sign out everywhere else from the phone.
+    sign_in(phone, base).await;
+    wait_for_sessions(phone, 2).await;
+    click(phone, "#revoke-others").await;
+    wait_for_text(phone, "#user", USER).await;
+    signed_out_on_next_load(laptop).await;
+    wait_for_sessions(phone, 1).await;
+    assert!(
+        phone.find(Locator::Id("revoke-others")).await.is_err(),
+        "nothing else to sign out"
+    );
 }

@@ -7,6 +7,7 @@ mod builder;
 mod connection;
 mod error;
 mod near_cache;
+mod owners;
 mod record;
 mod scripts;
 
@@ -541,6 +542,10 @@ impl SessionStore for RedisSessionStore {
             .await
             .inspect_err(|err| self.after_failure(err))
             .map_err(|err| DeleteError(other(err)))
+    }
+
+    fn owner_index(&self) -> Option<super::SharedOwnerIndex> {
+        Some(super::SharedOwnerIndex::new(self.clone()))
     }
 }
 

@@ -471,3 +471,53 @@ async fn revocation_reaches_every_near_cache() {
         tokio::time::sleep(StdDuration::from_millis(5)).await;
     }
 }
+
+/// A renewal that links the session's new key while a listing runs is not undone by the
+/// listing's pruning of the old key's entry.
+#[actix_web::test]
+async fn a_renewal_during_a_listing_survives_the_pruning() {
+    let server = RedisServer::start();
+    let store = RedisSessionStore::builder(server.url())
+        .key_prefix("race:")
+        .near_cache(session::storage::NearCache::new())
+        .build()
+        .await
+        .expect("connect to the test Redis");
+    let (live, renewing) = (public_id("live"), public_id("renewing"));
+    sign_in(&store, "ivy", &live, 2_000, HOUR).await;
+    let old = sign_in(&store, "ivy", &renewing, 1_000, HOUR).await;
+    // The renewal has written the new key and deleted the old one; its link comes while the
+    // listing loads `live` (a near cache miss), after the listing read the index.
+    let new = store
+        .save(bound_state("ivy", &renewing, 1_000), &HOUR)
+        .await
+        .expect("save");
+    store.delete(&old).await.expect("delete");
+    let fired = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (linker, new_key, id) = (store.clone(), new.clone(), renewing.clone());
+    store.__near_cache_fill_hook(Some(move |_key: String| {
+        let (linker, new_key, id, fired) =
+            (linker.clone(), new_key.clone(), id.clone(), fired.clone());
+        Box::pin(async move {
+            if !fired.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                linker
+                    .link_owner(OwnerLink::new("ivy", &id, &new_key, HOUR))
+                    .await
+                    .expect("link");
+            }
+        }) as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+    }));
+    let first = store.owner_sessions("ivy").await.expect("list");
+    assert_eq!(ids(&first), [live.as_str()], "the old key is gone");
+    assert_eq!(
+        hash(&server, "race:owner:ivy")
+            .get(&renewing)
+            .and_then(|value| value.as_str()),
+        Some(new.as_ref()),
+        "the renewal's link survived the pruning"
+    );
+    assert_eq!(
+        ids(&store.owner_sessions("ivy").await.expect("list")),
+        [live.as_str(), renewing.as_str()]
+    );
+}

@@ -521,3 +521,41 @@ async fn a_renewal_during_a_listing_survives_the_pruning() {
         [live.as_str(), renewing.as_str()]
     );
 }
+
+/// With Redis gone, every operation is a store error (the middleware's opaque 5xx), never a
+/// panic or an empty list that would hide live sessions.
+#[actix_web::test]
+async fn an_outage_is_a_store_error() {
+    let mut server = RedisServer::start();
+    let store = RedisSessionStore::builder(server.url())
+        .key_prefix("down:")
+        .build()
+        .await
+        .expect("connect to the test Redis");
+    let id = public_id("down");
+    let key = sign_in(&store, "jo", &id, 1_000, HOUR).await;
+    server.kill();
+    let store_error = |err| matches!(err, session::storage::OwnerError::Store(_));
+    assert!(store.owner_sessions("jo").await.is_err_and(store_error));
+    assert!(
+        store
+            .revoke_owner_session("jo", &id)
+            .await
+            .is_err_and(store_error)
+    );
+    assert!(
+        store
+            .revoke_owner_sessions("jo")
+            .await
+            .is_err_and(store_error)
+    );
+    assert!(
+        store
+            .revoke_other_owner_sessions("jo", &id)
+            .await
+            .is_err_and(store_error)
+    );
+    assert!(store.unlink_owner("jo", &id).await.is_err_and(store_error));
+    let link = OwnerLink::new("jo", &id, &key, HOUR);
+    assert!(store.link_owner(link).await.is_err_and(store_error));
+}

@@ -195,7 +195,8 @@ where
 /// Covered: a bound session is listed, marked current, with its device and label; an
 /// owner's sessions are listed most recently seen first; a revoked session is signed out on
 /// its next request; another owner's, unknown and malformed public ids are refused alike;
-/// "sign out everywhere else" and "everywhere"; a purged session leaves the list; `renew`
+/// "sign out everywhere else" and "everywhere"; a session bound to another owner leaves the
+/// first owner's list; a purged session leaves the list; `renew`
 /// keeps the public id and the binding; expired sessions are not listed; a request in flight
 /// does not resurrect a revoked session; "last seen" is written only after its interval, and
 /// never for an unbound session.
@@ -215,6 +216,7 @@ where
     another_owners_session_is_refused_like_an_unknown_one(&store_builder).await;
     revoking_the_others_keeps_the_current_session(&store_builder).await;
     revoking_all_ends_every_session(&store_builder).await;
+    a_session_bound_to_another_owner_leaves_the_first_owners_list(&store_builder).await;
     a_purged_session_leaves_the_list(&store_builder).await;
     renew_keeps_the_public_id_and_the_binding(&store_builder).await;
     expired_sessions_are_not_listed(&store_builder).await;

@@ -203,6 +203,31 @@ where
     assert_eq!(server.sessions(&again).await.len(), 1);
 }
 
+/// A session bound to another owner (without a renewal) leaves the first owner's list and
+/// gets a new public id: the first owner's id no longer names it.
+pub async fn a_session_bound_to_another_owner_leaves_the_first_owners_list<F, Store>(
+    store_builder: F,
+) where
+    F: Fn(&Clock) -> Store,
+    Store: SessionStore + Clone + Send + 'static,
+{
+    let server = OwnerServer::start(&store_builder, Settings::default());
+    let alice = server.login("alice").await;
+    let shared = server.login("alice").await;
+    let alices_id = server.public_id(&shared).await;
+    server.post("/bind/bob", Some(&shared)).await;
+    let me = server.me(&shared).await;
+    assert_eq!(me.owner.as_deref(), Some("bob"));
+    let bobs_id = me.public_id.expect("a stored session has a public id");
+    assert_ne!(bobs_id, alices_id, "the public id outlived the owner");
+    assert_eq!(
+        ids(&server.sessions(&alice).await),
+        [server.public_id(&alice).await.as_str()]
+    );
+    assert_eq!(server.revoke(&alice, &alices_id).await, "false");
+    assert_eq!(ids(&server.sessions(&shared).await), [bobs_id.as_str()]);
+}
+
 /// A purged (logged out) session leaves its owner's list.
 pub async fn a_purged_session_leaves_the_list<F, Store>(store_builder: F)
 where
@@ -522,6 +547,7 @@ impl<Store: SessionStore + Clone + Send + 'static> OwnerServer<Store> {
                 )
                 .route("/login/{user}", web::post().to(login))
                 .route("/start", web::post().to(start))
+                .route("/bind/{user}", web::post().to(bind))
                 .route("/me", web::get().to(me))
                 .route("/sessions", web::get().to(sessions))
                 .route("/label/{label}", web::post().to(label))
@@ -654,6 +680,11 @@ async fn login(session: Session, user: web::Path<String>) -> HttpResponse {
         Ok(()) => HttpResponse::Ok().json(Me::of(&session)),
         Err(_) => HttpResponse::InternalServerError().finish(),
     }
+}
+
+async fn bind(session: Session, user: web::Path<String>) -> HttpResponse {
+    session.set_owner(user.into_inner());
+    HttpResponse::Ok().finish()
 }
 
 async fn start(session: Session) -> HttpResponse {

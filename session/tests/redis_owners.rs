@@ -1,7 +1,8 @@
 //! The Redis store's owner index on a real server and a real three-master Cluster, through
 //! the `OwnerIndex` trait: link, list newest first, prune what expired, was deleted or belongs
 //! to someone else, refuse another owner's id, revoke one, the others or all, and keep the
-//! index alive as long as the sessions it lists.
+//! index alive as long as the sessions it lists. Then the same over real HTTP: two instances
+//! with their own near caches, and the conformance suite's owner scenarios.
 //!
 //! The sessions are saved the way the middleware stores a bound session: its metadata under
 //! `__session_meta` (`id`, `o` for the owner, `s` for last seen) and its creation time under
@@ -12,13 +13,29 @@ mod support;
 
 use std::time::Duration as StdDuration;
 
-use actix_web::cookie::time::{Duration, OffsetDateTime};
+use actix_http::Request;
+use actix_web::{
+    App, HttpResponse,
+    body::MessageBody,
+    cookie::{
+        Key,
+        time::{Duration, OffsetDateTime},
+    },
+    dev::{Service, ServiceResponse},
+    http::Method,
+    test, web,
+};
 use serde_json::json;
-use session::storage::{
-    OwnerIndex, OwnerLink, RedisSessionStore, SessionInfo, SessionKey, SessionState, SessionStore,
+use session::test_helpers::owner_test_suite;
+use session::{
+    Session, SessionMiddleware,
+    storage::{
+        NearCache, NearCacheStats, OwnerError, OwnerIndex, OwnerLink, RedisSessionStore,
+        SessionInfo, SessionKey, SessionState, SessionStore,
+    },
 };
 use support::{
-    redis_scenarios::{Inspect, hash},
+    redis_scenarios::{Inspect, hash, send},
     redis_server::{RedisCluster, RedisServer},
 };
 
@@ -439,7 +456,7 @@ async fn revocation_reaches_every_near_cache() {
     let instance = async || {
         RedisSessionStore::builder(server.url())
             .key_prefix("nc:")
-            .near_cache(session::storage::NearCache::new())
+            .near_cache(NearCache::new())
             .build()
             .await
             .expect("connect to the test Redis")
@@ -479,7 +496,7 @@ async fn a_renewal_during_a_listing_survives_the_pruning() {
     let server = RedisServer::start();
     let store = RedisSessionStore::builder(server.url())
         .key_prefix("race:")
-        .near_cache(session::storage::NearCache::new())
+        .near_cache(NearCache::new())
         .build()
         .await
         .expect("connect to the test Redis");
@@ -522,6 +539,195 @@ async fn a_renewal_during_a_listing_survives_the_pruning() {
     );
 }
 
+/// Two instances of an application, each with its own connection and near cache, behind
+/// real HTTP: a session revoked on one (by public id, "sign out everywhere else", or outside
+/// any request on the store) is signed out on the other at its next request.
+#[actix_web::test]
+async fn revocation_signs_out_on_every_instance() {
+    let server = RedisServer::start();
+    let instance = async || {
+        RedisSessionStore::builder(server.url())
+            .key_prefix("apps:")
+            .near_cache(NearCache::new())
+            .build()
+            .await
+            .expect("connect to the test Redis")
+    };
+    let (a, b) = (instance().await, instance().await);
+    assert!(a.has_near_cache() && b.has_near_cache());
+    let key = Key::generate();
+    let (app_a, app_b) = (
+        owner_app(a.clone(), &key).await,
+        owner_app(b.clone(), &key).await,
+    );
+
+    // Two devices of alice sign in on A; B reads the second from its cache.
+    let laptop = send(&app_a, Method::POST, "/login/alice", None)
+        .await
+        .session_cookie();
+    let phone = send(&app_a, Method::POST, "/login/alice", None)
+        .await
+        .session_cookie();
+    for _ in 0..2 {
+        let reply = send(&app_b, Method::GET, "/whoami", Some(&phone)).await;
+        assert_eq!(reply.json()["user"], "alice");
+    }
+    assert!(b.near_cache_stats().hits >= 1, "{:?}", b.near_cache_stats());
+
+    // The laptop signs the phone out by its public id.
+    let listed = send(&app_a, Method::GET, "/sessions", Some(&laptop))
+        .await
+        .json();
+    let listed = listed.as_array().expect("a list");
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert_eq!(listed.iter().filter(|s| s["current"] == true).count(), 1);
+    let phone_id = listed
+        .iter()
+        .find(|s| s["current"] == false)
+        .and_then(|s| s["id"].as_str())
+        .expect("the other session")
+        .to_owned();
+    let before = b.near_cache_stats();
+    let reply = send(
+        &app_a,
+        Method::POST,
+        &format!("/revoke/{phone_id}"),
+        Some(&laptop),
+    )
+    .await;
+    assert_eq!(reply.json(), json!(true));
+    invalidated(&b, before).await;
+    let reply = send(&app_b, Method::GET, "/whoami", Some(&phone)).await;
+    assert_eq!(reply.json()["user"], json!(null), "B signed the phone out");
+    // A write on the revoked session does not bring it back.
+    send(&app_b, Method::POST, "/touch", Some(&phone)).await;
+    let reply = send(&app_a, Method::GET, "/whoami", Some(&phone)).await;
+    assert_eq!(reply.json()["user"], json!(null));
+
+    // A tablet signs in on B; the laptop signs out everywhere else.
+    let tablet = send(&app_b, Method::POST, "/login/alice", None)
+        .await
+        .session_cookie();
+    let reply = send(&app_b, Method::GET, "/whoami", Some(&tablet)).await;
+    assert_eq!(reply.json()["user"], "alice");
+    let before = b.near_cache_stats();
+    let reply = send(&app_a, Method::POST, "/revoke-others", Some(&laptop)).await;
+    assert_eq!(reply.json(), json!(1));
+    invalidated(&b, before).await;
+    let reply = send(&app_b, Method::GET, "/whoami", Some(&tablet)).await;
+    assert_eq!(reply.json()["user"], json!(null), "B signed the tablet out");
+    let reply = send(&app_a, Method::GET, "/whoami", Some(&laptop)).await;
+    assert_eq!(reply.json()["user"], "alice", "the laptop stays");
+
+    // A password reset job signs alice out everywhere, outside any request.
+    let desktop = send(&app_b, Method::POST, "/login/alice", None)
+        .await
+        .session_cookie();
+    for (app, cookie) in [(&app_a, &laptop), (&app_a, &desktop)] {
+        assert_eq!(
+            send(app, Method::GET, "/whoami", Some(cookie)).await.json()["user"],
+            "alice"
+        );
+    }
+    for cookie in [&laptop, &desktop] {
+        assert_eq!(
+            send(&app_b, Method::GET, "/whoami", Some(cookie))
+                .await
+                .json()["user"],
+            "alice"
+        );
+    }
+    let (before_a, before_b) = (a.near_cache_stats(), b.near_cache_stats());
+    assert_eq!(b.revoke_owner_sessions("alice").await.expect("revoke"), 2);
+    invalidated(&a, before_a).await;
+    invalidated(&b, before_b).await;
+    for cookie in [&laptop, &desktop] {
+        for app in [&app_a, &app_b] {
+            let reply = send(app, Method::GET, "/whoami", Some(cookie)).await;
+            assert_eq!(reply.json()["user"], json!(null), "signed out everywhere");
+        }
+    }
+    assert!(a.owner_sessions("alice").await.expect("list").is_empty());
+}
+
+/// Waits (at most 3 s) until `store` received an invalidation (or flushed) since `before`.
+async fn invalidated(store: &RedisSessionStore, before: NearCacheStats) {
+    let deadline = std::time::Instant::now() + StdDuration::from_secs(3);
+    loop {
+        let now = store.near_cache_stats();
+        if now.invalidations > before.invalidations || now.flushes > before.flushes {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no invalidation arrived: {now:?}"
+        );
+        tokio::time::sleep(StdDuration::from_millis(5)).await;
+    }
+}
+
+/// An application that signs users in, lists and revokes their sessions.
+async fn owner_app(
+    store: RedisSessionStore,
+    key: &Key,
+) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
+    test::init_service(
+        App::new()
+            .wrap(
+                SessionMiddleware::builder(store, key.clone())
+                    .cookie_secure(false)
+                    .build(),
+            )
+            .route("/login/{user}", web::post().to(login))
+            .route("/whoami", web::get().to(whoami))
+            .route("/touch", web::post().to(touch))
+            .route("/sessions", web::get().to(sessions))
+            .route("/revoke/{id}", web::post().to(revoke))
+            .route("/revoke-others", web::post().to(revoke_others)),
+    )
+    .await
+}
+
+fn failed(err: OwnerError) -> actix_web::Error {
+    actix_web::error::ErrorInternalServerError(err)
+}
+
+async fn login(session: Session, user: web::Path<String>) -> actix_web::Result<HttpResponse> {
+    session.renew();
+    session.insert("user", user.as_str())?;
+    session.set_owner(user.into_inner());
+    Ok(HttpResponse::Ok().finish())
+}
+
+async fn whoami(session: Session) -> actix_web::Result<HttpResponse> {
+    let user: Option<String> = session.get("user")?;
+    Ok(HttpResponse::Ok().json(json!({ "user": user })))
+}
+
+async fn touch(session: Session) -> actix_web::Result<HttpResponse> {
+    session.insert("touched", true)?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+async fn sessions(session: Session) -> actix_web::Result<HttpResponse> {
+    let listed = session.owner_sessions().await.map_err(failed)?;
+    let listed: Vec<_> = listed
+        .iter()
+        .map(|info| json!({ "id": info.public_id, "current": info.current }))
+        .collect();
+    Ok(HttpResponse::Ok().json(listed))
+}
+
+async fn revoke(session: Session, id: web::Path<String>) -> actix_web::Result<HttpResponse> {
+    let revoked = session.revoke_session(&id).await.map_err(failed)?;
+    Ok(HttpResponse::Ok().json(revoked))
+}
+
+async fn revoke_others(session: Session) -> actix_web::Result<HttpResponse> {
+    let revoked = session.revoke_other_sessions().await.map_err(failed)?;
+    Ok(HttpResponse::Ok().json(revoked))
+}
+
 /// With Redis gone, every operation is a store error (the middleware's opaque 5xx), never a
 /// panic or an empty list that would hide live sessions.
 #[actix_web::test]
@@ -535,7 +741,7 @@ async fn an_outage_is_a_store_error() {
     let id = public_id("down");
     let key = sign_in(&store, "jo", &id, 1_000, HOUR).await;
     server.kill();
-    let store_error = |err| matches!(err, session::storage::OwnerError::Store(_));
+    let store_error = |err| matches!(err, OwnerError::Store(_));
     assert!(store.owner_sessions("jo").await.is_err_and(store_error));
     assert!(
         store
@@ -558,4 +764,50 @@ async fn an_outage_is_a_store_error() {
     assert!(store.unlink_owner("jo", &id).await.is_err_and(store_error));
     let link = OwnerLink::new("jo", &id, &key, HOUR);
     assert!(store.link_owner(link).await.is_err_and(store_error));
+}
+
+/// The conformance suite's owner scenarios, each on an emptied server (they reuse owner
+/// names). Redis keeps real time: the suite's clock moves the middleware's view only.
+#[actix_web::test]
+async fn owner_suite_standalone() {
+    let server = RedisServer::start();
+    let store = RedisSessionStore::new(server.url())
+        .await
+        .expect("connect to the test Redis");
+    owner_test_suite(move |_clock| {
+        server.cli(&["FLUSHALL"]);
+        store.clone()
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn owner_suite_standalone_with_the_near_cache() {
+    let server = RedisServer::start();
+    let store = RedisSessionStore::builder(server.url())
+        .near_cache(NearCache::new())
+        .build()
+        .await
+        .expect("connect to the test Redis");
+    assert!(store.has_near_cache());
+    owner_test_suite(move |_clock| {
+        server.cli(&["FLUSHALL"]);
+        store.clone()
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn owner_suite_cluster() {
+    let cluster = RedisCluster::start();
+    let store = RedisSessionStore::cluster(cluster.urls())
+        .await
+        .expect("connect to the test cluster");
+    owner_test_suite(move |_clock| {
+        for node in cluster.nodes() {
+            node.cli(&["FLUSHALL"]);
+        }
+        store.clone()
+    })
+    .await;
 }

@@ -18,7 +18,11 @@ use actix_web::{
     dev::{Extensions, Payload},
 };
 
-use crate::{session::Session, storage::SessionState};
+use crate::{
+    session::Session,
+    session_meta::SessionMeta,
+    storage::{SessionState, SharedOwnerIndex},
+};
 
 /// Present in a request's extensions when the middleware loads lazily: how extractors load.
 #[derive(Clone)]
@@ -58,9 +62,15 @@ impl Session {
         session
     }
 
-    /// Puts a loaded state into the request's session (called by the middleware).
-    pub(crate) fn attach(extensions: &mut Extensions, state: Option<SessionState>) {
-        Self::from_extensions(extensions).set_loaded(state);
+    /// Puts a loaded state, its metadata and the store's owner index into the request's
+    /// session (called by the middleware).
+    pub(crate) fn attach(
+        extensions: &mut Extensions,
+        state: Option<SessionState>,
+        meta: Option<Box<SessionMeta>>,
+        owner_index: Option<SharedOwnerIndex>,
+    ) {
+        Self::from_extensions(extensions).set_loaded(state, meta, owner_index);
     }
 }
 

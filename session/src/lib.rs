@@ -115,6 +115,7 @@ mod extract;
 #[doc(hidden)]
 pub mod fuzzing;
 mod middleware;
+mod owner_sessions;
 mod session;
 mod session_ext;
 mod session_meta;

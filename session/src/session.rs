@@ -13,7 +13,8 @@ use serde_json::Value;
 
 use crate::{
     error::{SessionGetError, SessionInsertError, SessionUpdateError},
-    storage::{SessionChanges, SessionState},
+    session_meta::{MetaEdits, SessionMeta},
+    storage::{SessionChanges, SessionState, SharedOwnerIndex},
 };
 
 /// The session of the current request.
@@ -66,6 +67,13 @@ struct SessionInner {
     cleared: bool,
     /// Lazy loading only: the stored state has not been loaded yet.
     pending: bool,
+    /// The stored metadata (public id, owner, device), taken out of the state by the
+    /// middleware; `None` for a session not stored yet or stored by an older release.
+    meta: Option<Box<SessionMeta>>,
+    /// What the handler changed in the metadata.
+    edits: MetaEdits,
+    /// The store's owner index, if it keeps one (attached by the middleware).
+    owner_index: Option<SharedOwnerIndex>,
 }
 
 impl SessionInner {
@@ -219,12 +227,84 @@ impl Session {
     }
 
     /// Ends the session: its state is deleted from the store and the cookie removed from the
-    /// client. Later changes in the same request are ignored.
+    /// client; a session bound to an owner leaves its owner's list. Later changes in the
+    /// same request are ignored.
     pub fn purge(&self) {
         let mut inner = self.inner();
         inner.status = SessionStatus::Purged;
         inner.state.clear();
         inner.touched.clear();
+        inner.edits = MetaEdits::default();
+    }
+
+    /// Binds the session to `owner`, an id your application chose (a user id; never a value
+    /// taken from the client), so that it appears in [`owner_sessions`](Self::owner_sessions)
+    /// and can be signed out from another device. Call it after sign-in, usually with
+    /// [`renew`](Self::renew). Ignored after [`purge`](Self::purge).
+    ///
+    /// The binding, the time the session was last seen and, if the middleware records them
+    /// ([`record_user_agent`](crate::SessionMiddlewareBuilder::record_user_agent),
+    /// [`record_client_ip`](crate::SessionMiddlewareBuilder::record_client_ip)), the device's
+    /// user agent and address are saved with the session. It survives `renew`. Binding a
+    /// session to a different owner gives it a new [`public_id`](Self::public_id).
+    ///
+    /// ```
+    /// use session::Session;
+    ///
+    /// let session = Session::new();
+    /// session.set_owner("user-42");
+    /// assert_eq!(session.owner().as_deref(), Some("user-42"));
+    /// ```
+    pub fn set_owner(&self, owner: impl Into<String>) {
+        let mut inner = self.inner();
+        if inner.mark_changed() {
+            inner.edits.owner = Some(owner.into());
+        }
+    }
+
+    /// The owner the session is bound to ([`set_owner`](Self::set_owner)), if any; `None`
+    /// after [`purge`](Self::purge).
+    pub fn owner(&self) -> Option<String> {
+        let inner = self.inner();
+        if inner.status == SessionStatus::Purged {
+            return None;
+        }
+        inner
+            .edits
+            .owner
+            .clone()
+            .or_else(|| inner.meta.as_ref()?.owner.clone())
+    }
+
+    /// The session's public id: random, stable across [`renew`](Self::renew), and unrelated
+    /// to the session key, so it can be shown, logged and put in a URL (it signs nobody in).
+    /// `None` until the session is stored: a session created in this request gets it when
+    /// the middleware saves it.
+    ///
+    /// ```
+    /// use session::Session;
+    ///
+    /// assert_eq!(Session::new().public_id(), None);
+    /// ```
+    pub fn public_id(&self) -> Option<String> {
+        Some(self.inner().meta.as_ref()?.public_id.clone())
+    }
+
+    /// Gives the session a label of your application's, shown in its owner's list of
+    /// sessions (e.g. "work laptop"). Ignored after [`purge`](Self::purge).
+    ///
+    /// ```
+    /// use session::Session;
+    ///
+    /// let session = Session::new();
+    /// session.set_label("work laptop");
+    /// # assert_eq!(session.status(), session::SessionStatus::Changed);
+    /// ```
+    pub fn set_label(&self, label: impl Into<String>) {
+        let mut inner = self.inner();
+        if inner.mark_changed() {
+            inner.edits.label = Some(label.into());
+        }
     }
 
     /// Moves the state to a new session key and invalidates the old one. Call it when the
@@ -251,9 +331,16 @@ impl Session {
     }
 
     /// Puts the stored state, if there is one, into the session and marks it loaded (called
-    /// by the middleware).
-    pub(crate) fn set_loaded(&self, state: Option<SessionState>) {
+    /// by the middleware), with its metadata and the store's owner index.
+    pub(crate) fn set_loaded(
+        &self,
+        state: Option<SessionState>,
+        meta: Option<Box<SessionMeta>>,
+        owner_index: Option<SharedOwnerIndex>,
+    ) {
         let mut inner = self.inner();
+        inner.meta = meta;
+        inner.owner_index = owner_index;
         if inner.pending {
             inner.pending = false;
             if let Some(state) = state {
@@ -275,6 +362,25 @@ impl Session {
             SessionChanges::new(state, touched, inner.cleared),
             inner.pending,
         )
+    }
+
+    /// Takes the stored metadata and the handler's edits out of the request (called by the
+    /// middleware).
+    pub(crate) fn take_meta(&self) -> (Option<Box<SessionMeta>>, MetaEdits) {
+        let mut inner = self.inner();
+        (inner.meta.take(), std::mem::take(&mut inner.edits))
+    }
+
+    /// What the owner operations need: the store's index, the owner and the stored public
+    /// id (called by `owner_sessions.rs`).
+    pub(crate) fn owner_context(
+        &self,
+    ) -> Result<(SharedOwnerIndex, String, Option<String>), crate::storage::OwnerError> {
+        use crate::storage::OwnerError;
+        let index = self.inner().owner_index.clone();
+        let index = index.ok_or(OwnerError::Unsupported)?;
+        let owner = self.owner().ok_or(OwnerError::NoOwner)?;
+        Ok((index, owner, self.public_id()))
     }
 }
 

@@ -86,6 +86,23 @@ impl SessionMeta {
     }
 }
 
+/// What a request's handler changed in the metadata: the owner it bound the session to, the
+/// label it gave it. Applied by the middleware on top of the stored metadata.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct MetaEdits {
+    /// Set by [`Session::set_owner`](crate::Session::set_owner).
+    pub(crate) owner: Option<String>,
+    /// Set by [`Session::set_label`](crate::Session::set_label).
+    pub(crate) label: Option<String>,
+}
+
+impl MetaEdits {
+    /// Whether the handler changed nothing.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.owner.is_none() && self.label.is_none()
+    }
+}
+
 /// A fresh public id: 128 bits from the operating system-seeded CSPRNG, independent of the
 /// session key, so that it tells nothing about the key.
 pub(crate) fn generate_public_id() -> String {

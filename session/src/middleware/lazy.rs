@@ -19,7 +19,7 @@ impl<Store: SessionStore + 'static> LoadSession for Rc<Engine<Store>> {
             let mut extensions = req.extensions_mut();
             match loaded {
                 Ok(mut loaded) => {
-                    Session::attach(&mut extensions, loaded.take_state());
+                    engine.attach(&mut extensions, &mut loaded);
                     extensions.insert(loaded);
                 }
                 // The cause was logged where it happened.

@@ -1,7 +1,8 @@
 //! Loading a request's session: read and verify the token (cookie or header, as the
-//! transport says), load the state it points to, and enforce the absolute timeout.
+//! transport says), load the state it points to, take the middleware's own entries (creation
+//! time, metadata) out of it, and enforce the absolute timeout.
 
-use actix_web::{HttpRequest, http::header::HeaderMap};
+use actix_web::{HttpRequest, dev::Extensions, http::header::HeaderMap};
 
 use super::{Engine, failure::store_failure};
 use crate::{
@@ -12,6 +13,8 @@ use crate::{
         request::session_cookie_values,
         verified_cache::{VerifiedCookie, VerifiedCookies},
     },
+    session::Session,
+    session_meta::SessionMeta,
     storage::{LoadError, SessionKey, SessionState, SessionStore},
     transport::{
         Channels, TokenHeader,
@@ -27,8 +30,12 @@ pub(crate) struct LoadedSession {
     pub(crate) key: Option<SessionKey>,
     /// The stored state, until it is handed to the request's `Session`.
     state: Option<SessionState>,
-    /// When the session was created (Unix seconds), if an absolute timeout recorded it.
+    /// When the session was created (Unix seconds), if its record says (records written
+    /// before creation times were kept for every session may not).
     pub(crate) created_at: Option<i64>,
+    /// The stored metadata (public id, owner, device), until it is handed to the request's
+    /// `Session`; `None` for a fresh session or a record from an older release.
+    pub(crate) meta: Option<Box<SessionMeta>>,
     /// The channels the request carried a token on (a cookie with the session's name, the
     /// token header), valid or not.
     pub(crate) presented: Channels,
@@ -42,6 +49,7 @@ impl LoadedSession {
         key: None,
         state: None,
         created_at: None,
+        meta: None,
         presented: Channels {
             cookie: false,
             header: false,
@@ -52,6 +60,19 @@ impl LoadedSession {
     /// Hands the stored state over (to the request's `Session`).
     pub(super) fn take_state(&mut self) -> Option<SessionState> {
         self.state.take()
+    }
+}
+
+impl<Store> Engine<Store> {
+    /// Hands the loaded state and metadata, with the store's owner index, to the request's
+    /// `Session`.
+    pub(super) fn attach(&self, extensions: &mut Extensions, loaded: &mut LoadedSession) {
+        Session::attach(
+            extensions,
+            loaded.state.take(),
+            loaded.meta.take(),
+            self.owner_index.clone(),
+        );
     }
 }
 
@@ -184,6 +205,7 @@ async fn load_state<Store: SessionStore>(
         Err(err) => return Err(store_failure("load", &err)),
     };
     let created_at = absolute_timeout::take_created_at(&mut state);
+    let meta = SessionMeta::take(&mut state).map(Box::new);
     if let (Some(absolute_ttl), Some(created_at)) = (configuration.absolute_ttl, created_at)
         && absolute_timeout::remaining(created_at, absolute_ttl, &configuration.clock).is_none()
     {
@@ -196,5 +218,6 @@ async fn load_state<Store: SessionStore>(
     session.key = Some(key);
     session.state = Some(state);
     session.created_at = created_at;
+    session.meta = meta;
     Ok(())
 }

@@ -2,8 +2,10 @@
 //!
 //! This file holds the middleware (the `Transform`) and its per-worker `Service`; each step
 //! of the request path has its own file: [`load`] (cookie and state), [`persist`] (save and
-//! `Set-Cookie`), [`lazy`] (loading on first extraction), [`failure`] (the opaque `500`).
+//! `Set-Cookie`), [`devices`] (the public id, owner and device kept with each session),
+//! [`lazy`] (loading on first extraction), [`failure`] (the opaque `500`).
 
+mod devices;
 mod failure;
 mod lazy;
 pub(crate) mod load;
@@ -28,8 +30,7 @@ use crate::{
     config::{BuildError, Configuration, SessionMiddlewareBuilder},
     cookie::verified_cache::VerifiedCookies,
     extract::LazyLoader,
-    session::Session,
-    storage::SessionStore,
+    storage::{SessionStore, SharedOwnerIndex},
 };
 
 /// The session middleware: wrap an `App` or scope in it to get [`Session`]s.
@@ -150,6 +151,7 @@ where
             verified_cookies: RefCell::new(VerifiedCookies::new(
                 self.configuration.cookie.verified_cache,
             )),
+            owner_index: self.store.owner_index(),
         });
         let lazy_loader = self
             .configuration
@@ -179,6 +181,8 @@ struct Engine<Store> {
     configuration: Arc<Configuration>,
     /// Cookie values this worker verified or sealed lately.
     verified_cookies: RefCell<VerifiedCookies>,
+    /// The store's owner index, asked for once per worker and handed to every session.
+    owner_index: Option<SharedOwnerIndex>,
 }
 
 impl<S, B, Store> Service<ServiceRequest> for InnerSessionMiddleware<S, Store>
@@ -211,7 +215,7 @@ where
         let service = Rc::clone(&self.service);
         Box::pin(async move {
             let mut loaded = engine.load(req.request()).await?;
-            Session::attach(&mut req.extensions_mut(), loaded.take_state());
+            engine.attach(&mut req.extensions_mut(), &mut loaded);
             let mut res = service.call(req).await?;
             engine.save(&mut res, Some(loaded)).await?;
             Ok(res)

@@ -11,7 +11,8 @@ use std::{
 use actix_web::cookie::time::{Duration, OffsetDateTime};
 
 use super::{
-    LoadError, SaveError, SessionChanges, SessionKey, SessionState, SessionStore, UpdateError,
+    LoadError, OwnerError, OwnerIndex, OwnerLink, SaveError, SessionChanges, SessionInfo,
+    SessionKey, SessionState, SessionStore, SharedOwnerIndex, UpdateError,
     collision::{self, KEY_ATTEMPTS},
     generate_session_key,
     interface::DeleteError,
@@ -33,6 +34,11 @@ const DEFAULT_SWEEP_INTERVAL: Duration = Duration::seconds(1);
 ///   default), so memory holds the live set, not the history.
 /// - Updates write only what the request changed, and never re-create a session that was
 ///   deleted or expired while the request ran.
+///
+/// - It keeps an [owner index](OwnerIndex): the sessions bound to each owner can be listed
+///   and signed out, from a request ([`Session::owner_sessions`](crate::Session::owner_sessions))
+///   or from anywhere else with the store ([`OwnerIndex::owner_sessions`],
+///   [`OwnerIndex::revoke_owner_sessions`]).
 ///
 /// Sessions do not survive a restart and are not shared between machines: use Redis for that.
 ///
@@ -65,6 +71,9 @@ struct Inner {
     last_sweep: AtomicI64,
     /// The shard the next sweep cleans.
     sweep_cursor: AtomicUsize,
+    /// The owner index: owner → public id → key. Locked before a shard when both are (never
+    /// the other way round).
+    owners: Mutex<HashMap<String, HashMap<String, SessionKey>>>,
 }
 
 impl Default for Inner {
@@ -149,6 +158,7 @@ impl MemorySessionStoreBuilder {
             sweep_cursor: AtomicUsize::new(0),
             clock: self.clock,
             sweep_interval: self.sweep_interval,
+            owners: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -259,9 +269,10 @@ fn sweep(map: &mut HashMap<String, Record>, now: OffsetDateTime) -> usize {
     before - map.len()
 }
 
-/// Locks a shard, recovering the map if another thread panicked while holding it: every
-/// operation leaves the map consistent, so a poisoned lock carries no half-written record.
-fn lock(shard: &Mutex<HashMap<String, Record>>) -> MutexGuard<'_, HashMap<String, Record>> {
+/// Locks a shard (or the owner index), recovering the map if another thread panicked while
+/// holding it: every operation leaves the maps consistent, so a poisoned lock carries no
+/// half-written record.
+fn lock<T>(shard: &Mutex<T>) -> MutexGuard<'_, T> {
     shard
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -345,9 +356,139 @@ impl SessionStore for MemorySessionStore {
             .remove(session_key.as_ref());
         Ok(())
     }
+
+    fn owner_index(&self) -> Option<SharedOwnerIndex> {
+        Some(SharedOwnerIndex::new(self.clone()))
+    }
+}
+
+/// The owner index lives beside the map: each owner's public ids with the key their session
+/// lives under. Every answer is checked against the session's record (live, same public id,
+/// same owner); entries that fail the check are pruned.
+impl OwnerIndex for MemorySessionStore {
+    async fn link_owner(&self, link: OwnerLink<'_>) -> Result<(), OwnerError> {
+        let now = self.inner.clock.now();
+        let mut owners = lock(&self.inner.owners);
+        let sessions = owners.entry(link.owner.to_owned()).or_default();
+        sessions.insert(link.public_id.to_owned(), link.key.clone());
+        // Linking is when an owner's list grows: drop what ended, so it never outgrows the
+        // owner's live sessions.
+        sessions
+            .retain(|public_id, key| self.owned_record(key, link.owner, public_id, now).is_some());
+        Ok(())
+    }
+
+    async fn unlink_owner(&self, owner: &str, public_id: &str) -> Result<(), OwnerError> {
+        let mut owners = lock(&self.inner.owners);
+        if let Some(sessions) = owners.get_mut(owner) {
+            sessions.remove(public_id);
+            if sessions.is_empty() {
+                owners.remove(owner);
+            }
+        }
+        Ok(())
+    }
+
+    async fn owner_sessions(&self, owner: &str) -> Result<Vec<SessionInfo>, OwnerError> {
+        let now = self.inner.clock.now();
+        let mut listed = Vec::new();
+        self.prune_owner(owner, |public_id, key| {
+            let info = self.owned_record(key, owner, public_id, now);
+            let live = info.is_some();
+            listed.extend(info);
+            live
+        });
+        listed.sort_by_key(|info| std::cmp::Reverse(info.last_seen));
+        Ok(listed)
+    }
+
+    async fn revoke_owner_session(&self, owner: &str, public_id: &str) -> Result<bool, OwnerError> {
+        let key = lock(&self.inner.owners)
+            .get(owner)
+            .and_then(|sessions| sessions.get(public_id))
+            .cloned();
+        let Some(key) = key else {
+            return Ok(false);
+        };
+        let owned = self
+            .owned_record(&key, owner, public_id, self.inner.clock.now())
+            .is_some();
+        if owned {
+            self.delete(&key)
+                .await
+                .map_err(|err| OwnerError::Store(err.into()))?;
+        }
+        self.unlink_owner(owner, public_id).await?;
+        Ok(owned)
+    }
+
+    async fn revoke_owner_sessions(&self, owner: &str) -> Result<usize, OwnerError> {
+        self.revoke_owner_sessions_but(owner, None).await
+    }
+
+    async fn revoke_other_owner_sessions(
+        &self,
+        owner: &str,
+        keep: &str,
+    ) -> Result<usize, OwnerError> {
+        self.revoke_owner_sessions_but(owner, Some(keep)).await
+    }
 }
 
 impl MemorySessionStore {
+    /// What the record under `key` says about session `public_id` of `owner`, if it is live
+    /// and still that owner's session with that id.
+    fn owned_record(
+        &self,
+        key: &SessionKey,
+        owner: &str,
+        public_id: &str,
+        now: OffsetDateTime,
+    ) -> Option<SessionInfo> {
+        let shard = self.shard(key.as_ref());
+        let record = shard
+            .get(key.as_ref())
+            .filter(|record| record.is_live(now))?;
+        let (info, bound_to) = SessionInfo::from_stored(&record.state)?;
+        (info.public_id == public_id && bound_to.as_deref() == Some(owner)).then_some(info)
+    }
+
+    /// Keeps the index entries of `owner` for which `keep(public_id, key)` holds.
+    fn prune_owner(&self, owner: &str, mut keep: impl FnMut(&str, &SessionKey) -> bool) {
+        let mut owners = lock(&self.inner.owners);
+        if let Some(sessions) = owners.get_mut(owner) {
+            sessions.retain(|public_id, key| keep(public_id, key));
+            if sessions.is_empty() {
+                owners.remove(owner);
+            }
+        }
+    }
+
+    /// Deletes every session of `owner` except `keep` and returns how many were live.
+    async fn revoke_owner_sessions_but(
+        &self,
+        owner: &str,
+        keep: Option<&str>,
+    ) -> Result<usize, OwnerError> {
+        let now = self.inner.clock.now();
+        let mut ended = Vec::new();
+        self.prune_owner(owner, |public_id, key| {
+            if keep == Some(public_id) {
+                return true;
+            }
+            if self.owned_record(key, owner, public_id, now).is_some() {
+                ended.push(key.clone());
+            }
+            false
+        });
+        for key in &ended {
+            self.delete(key)
+                .await
+                .map_err(|err| OwnerError::Store(err.into()))?;
+        }
+        Ok(ended.len())
+    }
+
     /// When the session under `key` was created, if it is live.
     pub fn created_at(&self, key: &SessionKey) -> Option<OffsetDateTime> {
         let now = self.inner.clock.now();

@@ -33,10 +33,14 @@ pub mod acceptance;
 mod app;
 pub mod concurrency;
 pub mod header;
+pub mod owners;
 
 use actix_web::cookie::Key;
 
-use crate::{config::CookieContentSecurity, storage::SessionStore};
+use crate::{
+    config::{Clock, CookieContentSecurity},
+    storage::SessionStore,
+};
 
 /// A fresh random key for signing or encrypting cookies.
 pub fn key() -> Key {
@@ -168,4 +172,54 @@ where
     parallel_writes_to_one_key_leave_one_whole_value(store_builder.clone()).await;
     a_logout_is_not_undone_by_a_request_in_flight(store_builder.clone()).await;
     a_renewed_key_is_not_revived_by_a_request_in_flight(store_builder).await;
+}
+
+/// Checks a store's [owner index](crate::storage::OwnerIndex) over a real HTTP server (one
+/// worker): every function of [`owners`] but the one for stores without an index.
+///
+/// `store_builder` is called once per scenario with the scenario's manual [`Clock`], which
+/// the middleware runs on, and must return a fresh store whose clones share one backend. A
+/// store that can follow the clock should (the memory store:
+/// `MemorySessionStore::builder().clock(clock.clone()).build()`); one that keeps real time
+/// (Redis) may ignore it: the expiry scenario also waits about a second and a half.
+///
+/// ```no_run
+/// use session::{storage::MemorySessionStore, test_helpers::owner_test_suite};
+///
+/// #[actix_web::test]
+/// async fn my_store_lists_and_revokes_sessions_by_owner() {
+///     owner_test_suite(|clock| MemorySessionStore::builder().clock(clock.clone()).build()).await;
+/// }
+/// ```
+///
+/// Covered: a bound session is listed, marked current, with its device and label; an
+/// owner's sessions are listed most recently seen first; a revoked session is signed out on
+/// its next request; another owner's, unknown and malformed public ids are refused alike;
+/// "sign out everywhere else" and "everywhere"; a session bound to another owner leaves the
+/// first owner's list; a purged session leaves the list; `renew`
+/// keeps the public id and the binding; expired sessions are not listed; a request in flight
+/// does not resurrect a revoked session; "last seen" is written only after its interval, and
+/// never for an unbound session.
+///
+/// # Panics
+/// When the store's owner index does not behave as described.
+pub async fn owner_test_suite<F, Store>(store_builder: F)
+where
+    Store: SessionStore + Clone + Send + 'static,
+    F: Fn(&Clock) -> Store,
+{
+    use owners::*;
+
+    a_bound_session_is_listed_as_current(&store_builder).await;
+    sessions_are_listed_newest_activity_first(&store_builder).await;
+    a_revoked_session_is_signed_out(&store_builder).await;
+    another_owners_session_is_refused_like_an_unknown_one(&store_builder).await;
+    revoking_the_others_keeps_the_current_session(&store_builder).await;
+    revoking_all_ends_every_session(&store_builder).await;
+    a_session_bound_to_another_owner_leaves_the_first_owners_list(&store_builder).await;
+    a_purged_session_leaves_the_list(&store_builder).await;
+    renew_keeps_the_public_id_and_the_binding(&store_builder).await;
+    expired_sessions_are_not_listed(&store_builder).await;
+    a_request_in_flight_does_not_resurrect_a_revoked_session(&store_builder).await;
+    last_seen_moves_only_after_the_interval(&store_builder).await;
 }

@@ -7,6 +7,7 @@ mod builder;
 mod connection;
 mod error;
 mod near_cache;
+mod owners;
 mod record;
 mod scripts;
 
@@ -130,6 +131,46 @@ const MAX_TTL_MS: i64 = 100 * 365 * 24 * 60 * 60 * 1000;
 /// also what happens to sessions written by actix-session's Redis stores (a JSON string per
 /// key, no prefix): after switching, users log in once; nothing needs migrating or cleaning,
 /// the old keys expire with their TTL.
+///
+/// # A user's sessions
+/// The store is an [`OwnerIndex`](crate::storage::OwnerIndex): it lists and revokes the
+/// sessions bound to an owner, on every instance at once. Each owner has one more **hash**,
+/// at the key the store gives `owner:<owner>` (`session:owner:<owner>` by default), mapping
+/// each of the owner's public session ids to its session key. It is a key of its own (on
+/// Cluster, in its own slot); every command touches one key.
+///
+/// ```text
+/// 127.0.0.1:6379> HGETALL session:owner:42
+/// 1) "kC2v...Q"  2) "Xq3..."
+/// ```
+///
+/// Outside a request, a password reset signs the user out everywhere:
+///
+/// ```no_run
+/// use session::storage::{OwnerIndex as _, RedisSessionStore};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let store = RedisSessionStore::new("redis://127.0.0.1:6379").await?;
+/// let ended = store.revoke_owner_sessions("42").await?;
+/// println!("signed out of {ended} sessions");
+/// # Ok(())
+/// # }
+/// ```
+///
+/// - **Cost**: one script call (`HSET`, and `PEXPIRE` when it extends the index) after each
+///   write of a bound session: sign-in, changes, renewals, TTL refreshes, and the "last seen"
+///   update once per interval. Reads that write nothing cost nothing more.
+/// - **Listing** is one `HGETALL` plus one load per session, through the near cache when it
+///   is on, so most cost no round trip. Only records that still name the owner and the public
+///   id are listed; entries whose session expired, was deleted or moved on are removed on the
+///   way (each only if it still points where it did, so a concurrent renewal is kept).
+/// - **Revoking** checks the record the same way, then deletes it like a logout does: one
+///   `DEL` for all the sessions revoked at once (split by slot on Cluster), which Redis's
+///   invalidations carry to every instance's near cache. A request in flight on a revoked
+///   session finds no record to update and does not bring it back.
+/// - **Expiry**: each link extends the index to the link's TTL and never shortens it, so the
+///   index never expires before a session it lists and never outlives the latest expiry one
+///   of its sessions was given; it goes away with its last entry too.
 ///
 /// # Eviction policy
 /// Configure Redis with `maxmemory-policy noeviction` (writes fail loudly when memory is
@@ -541,6 +582,10 @@ impl SessionStore for RedisSessionStore {
             .await
             .inspect_err(|err| self.after_failure(err))
             .map_err(|err| DeleteError(other(err)))
+    }
+
+    fn owner_index(&self) -> Option<super::SharedOwnerIndex> {
+        Some(super::SharedOwnerIndex::new(self.clone()))
     }
 }
 

@@ -1,0 +1,130 @@
+//! A user's sessions: the owner scenarios against the memory store, the cookie store's
+//! typed refusal, and what a failing owner index does to the request.
+
+use session::{
+    storage::{CookieSessionStore, MemorySessionStore},
+    test_helpers::{owner_test_suite, owners},
+};
+
+#[actix_web::test]
+async fn memory_store_passes_the_owner_suite() {
+    owner_test_suite(|clock| MemorySessionStore::builder().clock(clock.clone()).build()).await;
+}
+
+#[actix_web::test]
+async fn the_cookie_store_binds_but_cannot_list_or_revoke() {
+    owners::stores_without_an_index_answer_unsupported(|_| CookieSessionStore::default()).await;
+}
+
+mod link_failure {
+    use actix_web::{
+        App, HttpResponse,
+        cookie::{Key, time::Duration},
+        http::StatusCode,
+        test, web,
+    };
+    use session::{
+        Session, SessionMiddleware,
+        storage::{
+            DeleteError, LoadError, MemorySessionStore, OwnerError, OwnerIndex, OwnerLink,
+            SaveError, SessionChanges, SessionInfo, SessionKey, SessionState, SessionStore,
+            SharedOwnerIndex, UpdateError,
+        },
+    };
+
+    /// The memory store, with an owner index that cannot link.
+    #[derive(Clone, Default)]
+    struct LinkFails(MemorySessionStore);
+
+    impl SessionStore for LinkFails {
+        async fn load(&self, key: &SessionKey) -> Result<Option<SessionState>, LoadError> {
+            self.0.load(key).await
+        }
+        async fn save(&self, state: SessionState, ttl: &Duration) -> Result<SessionKey, SaveError> {
+            self.0.save(state, ttl).await
+        }
+        async fn update(
+            &self,
+            key: SessionKey,
+            state: SessionState,
+            ttl: &Duration,
+        ) -> Result<SessionKey, UpdateError> {
+            self.0.update(key, state, ttl).await
+        }
+        async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), UpdateError> {
+            self.0.update_ttl(key, ttl).await
+        }
+        async fn delete(&self, key: &SessionKey) -> Result<(), DeleteError> {
+            self.0.delete(key).await
+        }
+        async fn update_changes(
+            &self,
+            key: SessionKey,
+            changes: SessionChanges,
+            ttl: &Duration,
+        ) -> Result<SessionKey, UpdateError> {
+            self.0.update_changes(key, changes, ttl).await
+        }
+        fn owner_index(&self) -> Option<SharedOwnerIndex> {
+            Some(SharedOwnerIndex::new(self.clone()))
+        }
+    }
+
+    impl OwnerIndex for LinkFails {
+        async fn link_owner(&self, _: OwnerLink<'_>) -> Result<(), OwnerError> {
+            Err(OwnerError::Store(
+                "index unreachable (secret detail)".into(),
+            ))
+        }
+        async fn unlink_owner(&self, owner: &str, id: &str) -> Result<(), OwnerError> {
+            self.0.unlink_owner(owner, id).await
+        }
+        async fn owner_sessions(&self, owner: &str) -> Result<Vec<SessionInfo>, OwnerError> {
+            self.0.owner_sessions(owner).await
+        }
+        async fn revoke_owner_session(&self, owner: &str, id: &str) -> Result<bool, OwnerError> {
+            self.0.revoke_owner_session(owner, id).await
+        }
+        async fn revoke_owner_sessions(&self, owner: &str) -> Result<usize, OwnerError> {
+            self.0.revoke_owner_sessions(owner).await
+        }
+        async fn revoke_other_owner_sessions(
+            &self,
+            owner: &str,
+            keep: &str,
+        ) -> Result<usize, OwnerError> {
+            self.0.revoke_other_owner_sessions(owner, keep).await
+        }
+    }
+
+    /// A bound session is stored only if its owner index knows it: when linking fails, the
+    /// session just written is deleted, no cookie is sent and the client gets an opaque 500.
+    #[actix_web::test]
+    async fn a_failed_link_leaves_no_session_behind() {
+        let store = LinkFails::default();
+        let app = test::init_service(
+            App::new()
+                .wrap(SessionMiddleware::new(store.clone(), Key::generate()))
+                .route(
+                    "/login",
+                    web::post().to(|session: Session| async move {
+                        session.set_owner("alice");
+                        HttpResponse::Ok().finish()
+                    }),
+                ),
+        )
+        .await;
+        let req = test::TestRequest::post().uri("/login").to_request();
+        let res = match test::try_call_service(&app, req).await {
+            Ok(res) => res.into_parts().1,
+            Err(err) => err.error_response(),
+        };
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(res.headers().get("set-cookie").is_none());
+        let body = actix_web::body::to_bytes(res.into_body())
+            .await
+            .expect("body");
+        assert!(body.is_empty(), "{body:?}");
+        assert!(store.0.is_empty(), "the unlinked session was kept");
+    }
+}

@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 COUNT=5000
-MODES="baseline ours-cookie-signed actix-cookie-signed ours-cookie-private actix-cookie-private ours-memory ours-redis ours-redis-cached actix-redis"
+MODES="baseline ours-cookie-signed actix-cookie-signed ours-cookie-private actix-cookie-private ours-memory ours-memory-bound ours-redis ours-redis-cached actix-redis"
 ROUTES="read write login untouched"
 ANNOTATE=""
 OUT=""

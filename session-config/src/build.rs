@@ -101,6 +101,13 @@ impl SessionConfig {
             .session_lifecycle(lifecycle(&self.lifecycle))
             .lazy_loading(self.lazy_loading)
             .session_transport(transport(&self.transport))
+            .last_seen_interval(
+                // `validate` checked that it fits.
+                CookieDuration::try_from(self.devices.last_seen_interval)
+                    .unwrap_or(CookieDuration::MAX),
+            )
+            .record_user_agent(self.devices.record_user_agent)
+            .record_client_ip(self.devices.client_ip.into())
             .try_build()
             .map_err(build_error)
     }

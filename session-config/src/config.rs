@@ -42,6 +42,8 @@ pub struct SessionConfig {
     pub redis: RedisConfig,
     /// The `[transport]` section: where the session token travels.
     pub transport: TransportConfig,
+    /// The `[devices]` section: what is recorded about sessions bound to an owner.
+    pub devices: DevicesConfig,
 }
 
 impl Default for SessionConfig {
@@ -56,6 +58,7 @@ impl Default for SessionConfig {
             lifecycle: LifecycleConfig::default(),
             redis: RedisConfig::default(),
             transport: TransportConfig::default(),
+            devices: DevicesConfig::default(),
         }
     }
 }
@@ -287,6 +290,58 @@ pub enum TransportKind {
     Header,
     /// `"cookie-or-header"`: either; both on one request must name the same session.
     CookieOrHeader,
+}
+
+/// The `[devices]` section: what is recorded about sessions bound to an owner with
+/// `Session::set_owner` (see `SessionMiddlewareBuilder::last_seen_interval`,
+/// `record_user_agent` and `record_client_ip`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DevicesConfig {
+    /// The least time between two writes of a bound session's "last seen" time
+    /// (`devices.last_seen_interval`, default `"1m"`).
+    #[serde(with = "duration::required")]
+    pub last_seen_interval: Duration,
+    /// Whether the user agent is recorded, truncated (`devices.record_user_agent`, default
+    /// `false`).
+    pub record_user_agent: bool,
+    /// Which client address is recorded (`devices.client_ip`, default `"off"`).
+    pub client_ip: ClientIpConfig,
+}
+
+impl Default for DevicesConfig {
+    fn default() -> Self {
+        Self {
+            last_seen_interval: Duration::from_secs(60),
+            record_user_agent: false,
+            client_ip: ClientIpConfig::Off,
+        }
+    }
+}
+
+/// Which client address a bound session records (`devices.client_ip`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum ClientIpConfig {
+    /// `"off"`: none.
+    #[default]
+    Off,
+    /// `"peer"`: the connection's peer address.
+    Peer,
+    /// `"forwarded"`: the address in `Forwarded` / `X-Forwarded-For`, for applications
+    /// behind proxies they trust to set them.
+    Forwarded,
+}
+
+impl From<ClientIpConfig> for session::config::ClientIp {
+    fn from(value: ClientIpConfig) -> Self {
+        match value {
+            ClientIpConfig::Off => Self::Off,
+            ClientIpConfig::Peer => Self::Peer,
+            ClientIpConfig::Forwarded => Self::TrustForwarded,
+        }
+    }
 }
 
 /// The `[redis]` section. URLs may carry a password: `Debug` hides it.

@@ -11,8 +11,8 @@ use serde::{Deserialize, de::DeserializeOwned};
 
 use crate::{
     config::{
-        CookieConfig, LifecycleConfig, RedisCacheConfig, RedisConfig, SessionConfig, Timeout,
-        TransportConfig,
+        CookieConfig, DevicesConfig, LifecycleConfig, RedisCacheConfig, RedisConfig, SessionConfig,
+        Timeout, TransportConfig,
     },
     duration,
     error::{ConfigError, Problem, from_figment_error, render_value, value_of},
@@ -163,7 +163,21 @@ impl Extractor<'_> {
                 defaults.transport.response_header,
             ),
         };
+        let devices = DevicesConfig {
+            last_seen_interval: self
+                .field(
+                    "devices.last_seen_interval",
+                    Dur(defaults.devices.last_seen_interval),
+                )
+                .0,
+            record_user_agent: self.field(
+                "devices.record_user_agent",
+                defaults.devices.record_user_agent,
+            ),
+            client_ip: self.field("devices.client_ip", defaults.devices.client_ip),
+        };
         Some(SessionConfig {
+            devices,
             store,
             secret_key,
             fallback_keys,

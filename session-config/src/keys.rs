@@ -26,6 +26,7 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "lifecycle",
     "redis",
     "transport",
+    "devices",
 ];
 
 /// The tables and their keys.
@@ -57,6 +58,10 @@ pub(crate) const SECTIONS: &[(&str, &[&str])] = &[
         ],
     ),
     ("transport", &["kind", "header", "response_header"]),
+    (
+        "devices",
+        &["last_seen_interval", "record_user_agent", "client_ip"],
+    ),
 ];
 
 /// The keys of the `[redis.cache]` table, inside `[redis]`.

@@ -114,6 +114,9 @@
 //! | `lifecycle.absolute_ttl` | `SESSION_LIFECYCLE__ABSOLUTE_TTL` | none | a duration, at most 400 days: the absolute timeout |
 //! | `transport.kind` | `SESSION_TRANSPORT__KIND` | `"cookie"` | `"cookie"`, `"header"` (the token in `transport.header`, no cookie), `"cookie-or-header"` (either; both on one request must name the same session) |
 //! | `transport.header` | `SESSION_TRANSPORT__HEADER` | `"authorization"` | the request header carrying the token; `authorization` is sent as `Bearer <token>` |
+//! | `devices.last_seen_interval` | `SESSION_DEVICES__LAST_SEEN_INTERVAL` | `"1m"` | the least time between two writes of a bound session's "last seen" time |
+//! | `devices.record_user_agent` | `SESSION_DEVICES__RECORD_USER_AGENT` | `false` | record a bound session's user agent (truncated) |
+//! | `devices.client_ip` | `SESSION_DEVICES__CLIENT_IP` | `"off"` | the address a bound session records: `"off"`, `"peer"` (the connection's peer), `"forwarded"` (`Forwarded` / `X-Forwarded-For`: only behind proxies you trust) |
 //! | `transport.response_header` | `SESSION_TRANSPORT__RESPONSE_HEADER` | `"session-token"` for `authorization`, else `transport.header` | the response header carrying new tokens; an empty value means the token is void |
 //! | `redis.url` | `SESSION_REDIS__URL` | none | `redis://`, `rediss://`, `redis+unix://` or `unix://` URL |
 //! | `redis.cluster` | `SESSION_REDIS__CLUSTER` | `[]` | cluster node URLs (instead of `url`) |
@@ -196,9 +199,9 @@ mod validate;
 
 pub use self::{
     config::{
-        ContentSecurityConfig, CookieConfig, LifecycleConfig, LifecycleKind, RedisCacheConfig,
-        RedisConfig, SameSiteConfig, SessionConfig, StoreKind, Timeout, TransportConfig,
-        TransportKind, TtlExtension,
+        ClientIpConfig, ContentSecurityConfig, CookieConfig, DevicesConfig, LifecycleConfig,
+        LifecycleKind, RedisCacheConfig, RedisConfig, SameSiteConfig, SessionConfig, StoreKind,
+        Timeout, TransportConfig, TransportKind, TtlExtension,
     },
     error::{ConfigError, Problem},
     keys::{CONFIG_ENV, DEFAULT_CONFIG_FILE, ENV_PREFIX},

@@ -31,6 +31,12 @@ pub(crate) fn validate(config: &SessionConfig, check_store: bool) -> Vec<Problem
     check_lifecycle(&config.lifecycle, &mut problems);
     check_redis(config, check_store, &mut problems);
     check_transport(config, &mut problems);
+    if config.devices.last_seen_interval > MAX_TTL {
+        problems.push(Problem::new(
+            "devices.last_seen_interval",
+            "must be at most 400 days, the longest a session can live",
+        ));
+    }
     if config.fallback_keys.len() > MAX_FALLBACK_KEYS {
         problems.push(Problem::new(
             "fallback_keys",

@@ -584,3 +584,60 @@ fn the_transport_reaches_the_runtime() {
         Ok(())
     });
 }
+
+/// `[devices]` reaches the runtime: a bound session records the user agent.
+#[test]
+fn devices_settings_reach_the_runtime() {
+    Jail::expect_with(|jail| {
+        let toml = format!(
+            "secret_key = \"{}\"\n[devices]\nrecord_user_agent = true\nclient_ip = \"peer\"\n",
+            key_b64(5)
+        );
+        let config = load_in_jail(jail, &toml)?;
+        actix_rt::System::new().block_on(async {
+            let app = actix_test::init_service(
+                App::new()
+                    .wrap(
+                        config
+                            .build_with(MemorySessionStore::new())
+                            .expect("builds"),
+                    )
+                    .route(
+                        "/bind",
+                        web::post().to(|session: Session| async move {
+                            session.set_owner("alice");
+                            HttpResponse::Ok().finish()
+                        }),
+                    )
+                    .route(
+                        "/agent",
+                        web::get().to(|session: Session| async move {
+                            let listed = session.owner_sessions().await.unwrap_or_default();
+                            let agent = listed.first().and_then(|info| info.user_agent.clone());
+                            HttpResponse::Ok().body(agent.unwrap_or_default())
+                        }),
+                    ),
+            )
+            .await;
+            let response = actix_test::call_service(
+                &app,
+                actix_test::TestRequest::post()
+                    .uri("/bind")
+                    .insert_header((header::USER_AGENT, "config-test/2"))
+                    .to_request(),
+            )
+            .await;
+            let (_, pair) = session_cookie(&response, "id").expect("cookie");
+            let response = actix_test::call_service(
+                &app,
+                actix_test::TestRequest::get()
+                    .uri("/agent")
+                    .insert_header((header::COOKIE, pair))
+                    .to_request(),
+            )
+            .await;
+            assert_eq!(actix_test::read_body(response).await, "config-test/2");
+        });
+        Ok(())
+    });
+}

@@ -903,3 +903,58 @@ fn the_redis_near_cache_table() {
         Ok(())
     });
 }
+
+/// `[devices]`: defaults, a file and the environment, and bad values named with their key,
+/// value and source.
+#[test]
+fn the_devices_table() {
+    Jail::expect_with(|jail| {
+        let defaults = load_ok()?.devices;
+        check(
+            defaults.last_seen_interval == Duration::from_secs(60)
+                && !defaults.record_user_agent
+                && defaults.client_ip == session_config::ClientIpConfig::Off,
+            "the defaults",
+        )?;
+        jail.create_file(
+            "session.toml",
+            "[devices]\nlast_seen_interval = \"5m\"\nclient_ip = \"forwarded\"\n",
+        )?;
+        jail.set_env("SESSION_DEVICES__RECORD_USER_AGENT", "true");
+        let devices = load_ok()?.devices;
+        check(
+            devices.last_seen_interval == Duration::from_secs(300),
+            "devices.last_seen_interval from the file",
+        )?;
+        check(
+            devices.client_ip == session_config::ClientIpConfig::Forwarded,
+            "devices.client_ip from the file",
+        )?;
+        check(
+            devices.record_user_agent,
+            "devices.record_user_agent from the environment",
+        )?;
+
+        jail.create_file(
+            "session.toml",
+            "[devices]\nlast_seen_interval = \"soon\"\nclient_ip = \"proxy\"\n",
+        )?;
+        jail.set_env("SESSION_DEVICES__RECORD_USER_AGENT", "maybe");
+        let error = load_err()?.to_string();
+        for (key, value, source) in [
+            ("devices.last_seen_interval", "\"soon\"", "session.toml:2"),
+            ("devices.client_ip", "\"proxy\"", "session.toml:3"),
+            (
+                "devices.record_user_agent",
+                "\"maybe\"",
+                "environment variable SESSION_DEVICES__RECORD_USER_AGENT",
+            ),
+        ] {
+            check(
+                error.contains(&format!("{key} = {value} ({source})")),
+                format_args!("{key} in: {error}"),
+            )?;
+        }
+        Ok(())
+    });
+}

@@ -20,9 +20,11 @@ pub(crate) const CRATE: &str = "crate";
 pub(crate) const KEY: &str = "key";
 /// Field: a missing value reads as `Default::default()` or as `path()`.
 pub(crate) const DEFAULT: &str = "default";
+/// Field: setting the field also binds the session to its value as the owner.
+pub(crate) const OWNER: &str = "owner";
 
 const CONTAINER_KEYS: &[&str] = &[PREFIX, CRATE];
-const FIELD_KEYS: &[&str] = &[KEY, DEFAULT];
+const FIELD_KEYS: &[&str] = &[KEY, DEFAULT, OWNER];
 
 /// The arguments of `#[session(...)]` on the struct.
 #[derive(Default)]
@@ -36,6 +38,8 @@ pub(crate) struct ContainerAttrs {
 pub(crate) struct FieldAttrs {
     pub(crate) key: Option<LitStr>,
     pub(crate) default: Option<DefaultAttr>,
+    /// `#[session(owner)]`: the `owner` keyword, for errors about the field.
+    pub(crate) owner: Option<Span>,
 }
 
 /// `#[session(default)]` or `#[session(default = "path")]`.
@@ -106,6 +110,13 @@ pub(crate) fn field(attrs: &[Attribute], errors: &mut Errors) -> FieldAttrs {
                     ));
                 }
                 set_once(&mut field.key, lit, &meta, errors);
+            } else if meta.path.is_ident(OWNER) {
+                if !meta.input.is_empty() && !meta.input.peek(Token![,]) {
+                    return Err(meta.error(format!(
+                        "`{OWNER}` takes no value: write `#[{SESSION}({OWNER})]`"
+                    )));
+                }
+                set_once(&mut field.owner, meta.path.span(), &meta, errors);
             } else if meta.path.is_ident(DEFAULT) {
                 let span = meta.path.span();
                 let path = if meta.input.peek(Token![=]) {
@@ -281,6 +292,25 @@ mod tests {
             messages[3].contains("unknown `#[session]` attribute `other`"),
             "{messages:?}"
         );
+    }
+
+    #[test]
+    fn field_reads_owner() {
+        let mut errors = Errors::default();
+        let field: syn::Field = syn::parse_quote! {
+            #[session(owner, key = "uid")]
+            pub user_id: u64
+        };
+        let attrs = super::field(&field.attrs, &mut errors);
+        assert!(errors.finish().is_ok());
+        assert!(attrs.owner.is_some());
+        let field: syn::Field = syn::parse_quote! {
+            #[session(owner = "yes")]
+            pub user_id: u64
+        };
+        let mut errors = Errors::default();
+        assert!(super::field(&field.attrs, &mut errors).owner.is_none());
+        assert!(errors.finish().is_err());
     }
 
     #[test]

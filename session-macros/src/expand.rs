@@ -202,6 +202,22 @@ fn accessors(input: &Input<'_>, field: &Field<'_>, krate: &Path) -> TokenStream 
             )
         }
     };
+    // An owner field binds the session after the value is stored; the `Display` bound is
+    // checked on the field's type, in one call.
+    let set_body = match field.attrs.owner {
+        None => quote!(#typed.insert(value)),
+        Some(_) => {
+            let owner_id = quote_spanned! {value_ty.span()=>
+                #krate::__private::owner_id::<#value_ty>(&value)
+            };
+            quote! {
+                let owner = #owner_id;
+                #typed.insert(value)?;
+                self.session.set_owner(owner);
+                ::core::result::Result::Ok(())
+            }
+        }
+    };
     let docs = FieldDocs::new(field, &key, &docs, missing);
     let FieldDocs {
         konst: konst_docs,
@@ -225,7 +241,7 @@ fn accessors(input: &Input<'_>, field: &Field<'_>, krate: &Path) -> TokenStream 
         #(#passed_on)*
         #setter_docs
         #vis fn #setter(&self, value: #value_ty) -> ::core::result::Result<(), #krate::SessionInsertError> {
-            #typed.insert(value)
+            #set_body
         }
 
         #(#passed_on)*
@@ -272,7 +288,14 @@ impl FieldDocs {
                 "If the stored value does not deserialize as the field's type.",
             ),
             setter: with_user_docs(
-                format!("Stores a new value of `{name}` in the session."),
+                if field.attrs.owner.is_some() {
+                    format!(
+                        "Stores a new value of `{name}` in the session and binds the session to \
+                         it as its owner (`Session::set_owner`)."
+                    )
+                } else {
+                    format!("Stores a new value of `{name}` in the session.")
+                },
                 "If the value does not serialize as JSON; the session is then left unchanged.",
             ),
             remover: with_user_docs(

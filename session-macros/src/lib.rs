@@ -104,11 +104,32 @@ use proc_macro::TokenStream;
 /// On a field:
 /// - `key = "uid"`: the key instead of the field's name (the prefix still applies);
 /// - `default`: a missing value reads as `Default::default()`;
-/// - `default = "path::to::function"`: a missing value reads as `function()`.
+/// - `default = "path::to::function"`: a missing value reads as `function()`;
+/// - `owner`: the setter also binds the session to the value, as its owner
+///   (`Session::set_owner(value.to_string())`), so that it appears in the owner's list of
+///   sessions and can be signed out from elsewhere. The field's type must implement
+///   `Display`; at most one field is the owner. Removing the value does not unbind the
+///   session (purge it to sign out).
+///
+/// ```
+/// use session::{session, Session};
+///
+/// #[session]
+/// pub struct Account {
+///     #[session(owner)]
+///     pub user_id: Option<u64>,
+/// }
+///
+/// let session = Session::new();
+/// Account::from_session(&session).set_user_id(42)?;
+/// assert_eq!(session.owner().as_deref(), Some("42"));
+/// # Ok::<(), session::SessionInsertError>(())
+/// ```
 ///
 /// The macro rejects, with an error on the offending token: enums, unions, tuple and unit
 /// structs; generic parameters, lifetimes and `where` clauses; unknown, duplicate or empty
-/// attribute values; two fields with the same full key; `default` on an `Option` field;
+/// attribute values; two fields with the same full key; two `owner` fields; `default` on an
+/// `Option` field;
 /// fields whose accessors would clash with each other or with `session` / `from_session`;
 /// `derive` attributes (the handle implements what it can itself).
 #[proc_macro_attribute]

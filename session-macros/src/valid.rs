@@ -6,7 +6,7 @@ use proc_macro2::Span;
 
 use crate::{
     ast::{Field, Input},
-    attr::{DEFAULT, KEY, SESSION},
+    attr::{DEFAULT, KEY, OWNER, SESSION},
     errors::Errors,
 };
 
@@ -30,8 +30,22 @@ impl Input<'_> {
         let mut keys: BTreeMap<String, &Field<'_>> = BTreeMap::new();
         let mut methods: BTreeMap<String, &Field<'_>> = BTreeMap::new();
         let mut consts: BTreeMap<String, &Field<'_>> = BTreeMap::new();
+        let mut owner: Option<&Field<'_>> = None;
         for field in &self.fields {
             check_default(field, errors);
+            if let Some(span) = field.attrs.owner {
+                match owner {
+                    Some(first) => errors.push(syn::Error::new(
+                        span,
+                        format!(
+                            "only one field can be the session's owner: field `{}` is \
+                             `#[{SESSION}({OWNER})]` already; remove `{OWNER}` from one of them",
+                            first.name()
+                        ),
+                    )),
+                    None => owner = Some(field),
+                }
+            }
 
             let key = self.key_of(field);
             if let Some(first) = keys.get(&key) {

@@ -16,7 +16,8 @@
 //!
 //! Arguments: `MODE ROUTE COUNT`, with MODE `baseline`, `ours-cookie-signed`,
 //! `ours-cookie-private`, `ours-memory`, `ours-redis`, `ours-redis-cached` (the near cache
-//! on), a `-lazy` suffix on ours, or `actix-cookie-signed`, `actix-cookie-private`,
+//! on), a `-lazy` suffix on ours, a `-bound` suffix on ours (the login binds the session
+//! to an owner: `ours-memory-bound read` is a read of a bound session), or `actix-cookie-signed`, `actix-cookie-private`,
 //! `actix-redis`; ROUTE `read`, `write`, `login` or `untouched`. Redis modes start their own
 //! `redis-server` (not traced: valgrind does not follow children by default).
 

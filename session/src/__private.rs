@@ -28,6 +28,32 @@ pub fn default_value<T: Default>() -> T {
     T::default()
 }
 
+/// The owner id of a `#[session(owner)]` field's value: its `Display` text.
+#[inline]
+#[must_use]
+pub fn owner_id<T: OwnerId + ?Sized>(value: &T) -> String {
+    value.owner_id()
+}
+
+/// What a `#[session(owner)]` field's type must be: `Display`, so that its value can name the
+/// session's owner.
+#[diagnostic::on_unimplemented(
+    message = "`#[session(owner)]` needs a field type that implements `Display`: `{Self}` does not",
+    label = "the owner id is this field's value as text",
+    note = "use a type like `u64`, `String` or `Uuid` for the owner field, or implement `Display` for `{Self}`"
+)]
+pub trait OwnerId {
+    /// The owner id.
+    fn owner_id(&self) -> String;
+}
+
+impl<T: std::fmt::Display + ?Sized> OwnerId for T {
+    #[inline]
+    fn owner_id(&self) -> String {
+        self.to_string()
+    }
+}
+
 /// The typed view of one session key.
 ///
 /// This is the only place where the expansion requires `T: Serialize + DeserializeOwned`: the

@@ -78,6 +78,69 @@
 //! - A handler answering `5xx` has its session changes discarded.
 //! - [`Session::renew`] moves the state to a new key and invalidates the old one.
 //!
+//! # A user's sessions
+//! Bind a session to its owner after sign-in with [`Session::set_owner`] (or a
+//! `#[session(owner)]` field), and the user can see where they are signed in and sign out
+//! one device or every other one, on every instance at once:
+//! ```
+//! use actix_web::{cookie::Key, test, web, App, HttpResponse};
+//! use session::{storage::MemorySessionStore, Session, SessionMiddleware};
+//!
+//! async fn sign_in(session: Session) -> HttpResponse {
+//!     session.renew();
+//!     session.set_owner("user-42"); // an id of yours, never one the client sent
+//!     HttpResponse::Ok().finish()
+//! }
+//!
+//! async fn devices(session: Session) -> actix_web::Result<HttpResponse> {
+//!     let sessions = session
+//!         .owner_sessions()
+//!         .await
+//!         .map_err(actix_web::error::ErrorInternalServerError)?;
+//!     let lines: Vec<String> = sessions
+//!         .iter()
+//!         .map(|s| format!("{} current={}", s.public_id, s.current))
+//!         .collect();
+//!     Ok(HttpResponse::Ok().body(lines.join("\n")))
+//! }
+//!
+//! async fn sign_out_elsewhere(session: Session) -> actix_web::Result<HttpResponse> {
+//!     let ended = session
+//!         .revoke_other_sessions()
+//!         .await
+//!         .map_err(actix_web::error::ErrorInternalServerError)?;
+//!     Ok(HttpResponse::Ok().body(format!("signed out of {ended} other sessions")))
+//! }
+//!
+//! # actix_web::rt::System::new().block_on(async {
+//! let app = test::init_service(
+//!     App::new()
+//!         .wrap(SessionMiddleware::new(MemorySessionStore::new(), Key::generate()))
+//!         .route("/sign-in", web::post().to(sign_in))
+//!         .route("/devices", web::get().to(devices))
+//!         .route("/sign-out-elsewhere", web::post().to(sign_out_elsewhere)),
+//! )
+//! .await;
+//! let res = test::call_service(&app, test::TestRequest::post().uri("/sign-in").to_request()).await;
+//! let cookie = res.response().cookies().next().expect("a session cookie").into_owned();
+//! let req = test::TestRequest::get().uri("/devices").cookie(cookie).to_request();
+//! let body = test::read_body(test::call_service(&app, req).await).await;
+//! assert!(body.ends_with(b"current=true"));
+//! # });
+//! ```
+//! Each session has a [`public_id`](Session::public_id): random, stable across
+//! [`renew`](Session::renew), unrelated to the session key, so it is safe to show and to put
+//! in a "sign out" URL. A public id of another owner is refused exactly like an unknown one.
+//! The list shows when each session was created and last seen (written at most once per
+//! [`last_seen_interval`](SessionMiddlewareBuilder::last_seen_interval), one minute by
+//! default, and only for bound sessions) and, if you opt in, the device's user agent and
+//! address ([`record_user_agent`](SessionMiddlewareBuilder::record_user_agent),
+//! [`record_client_ip`](SessionMiddlewareBuilder::record_client_ip)). Outside a request (a
+//! password reset, an admin tool), the store's [`OwnerIndex`](storage::OwnerIndex) does the
+//! same given an owner id. The memory store keeps an owner index; the cookie store cannot
+//! list or revoke what lives in the clients' cookies and answers
+//! [`OwnerError::Unsupported`](storage::OwnerError::Unsupported).
+//!
 //! # Coming from actix-session 0.11
 //! Replace `actix_session::` with `session::`. Differences, each a fix:
 //! - [`Session::update`] and [`Session::update_or`] changes are saved on a loaded session.

@@ -309,3 +309,59 @@ async fn round_trip_through_the_memory_store() {
 async fn round_trip_through_the_cookie_store() {
     round_trip(CookieSessionStore::default(), false).await;
 }
+
+/// A typed session whose `user_id` names the session's owner.
+#[session]
+pub struct SignedIn {
+    /// The signed-in user; setting it binds the session to them.
+    #[session(owner)]
+    pub user_id: Option<u64>,
+}
+
+/// Setting a `#[session(owner)]` field binds the stored session: the next request sees the
+/// owner and a public id, and the owner's list holds the session.
+#[actix_web::test]
+async fn an_owner_field_binds_the_session_through_the_middleware() {
+    let app = init_service(
+        App::new()
+            .wrap(SessionMiddleware::new(
+                MemorySessionStore::new(),
+                Key::generate(),
+            ))
+            .route(
+                "/login",
+                web::post().to(|signed_in: SignedIn| async move {
+                    signed_in.set_user_id(42).unwrap();
+                    HttpResponse::Ok().finish()
+                }),
+            )
+            .route(
+                "/whoami",
+                web::get().to(|session: Session| async move {
+                    let listed = session.owner_sessions().await.unwrap_or_default();
+                    let listed_current = listed
+                        .first()
+                        .is_some_and(|info| Some(&info.public_id) == session.public_id().as_ref());
+                    HttpResponse::Ok().body(format!(
+                        "{:?} {} {listed_current}",
+                        session.owner(),
+                        listed.len(),
+                    ))
+                }),
+            ),
+    )
+    .await;
+    let res = call_service(&app, TestRequest::post().uri("/login").to_request()).await;
+    let cookie = res
+        .response()
+        .cookies()
+        .next()
+        .map(Cookie::into_owned)
+        .unwrap();
+    let req = TestRequest::get()
+        .uri("/whoami")
+        .cookie(cookie)
+        .to_request();
+    let body = read_body(call_service(&app, req).await).await;
+    assert_eq!(body, "Some(\"42\") 1 true");
+}

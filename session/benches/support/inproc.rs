@@ -17,7 +17,7 @@ use actix_web::{
 };
 
 use super::support::{
-    Impl, Mode, Route, StoreKind, actix_middleware, configure_for, ours_middleware,
+    Impl, Mode, Route, StoreKind, actix_middleware, configure_for_mode, ours_middleware,
 };
 
 type Call = Rc<dyn Fn(actix_http::Request) -> Pin<Box<dyn Future<Output = ServiceResponse>>>>;
@@ -119,7 +119,7 @@ where
 }
 
 async fn build(mode: Mode, redis_url: Option<&str>) -> Call {
-    let configure = configure_for(mode.imp);
+    let configure = configure_for_mode(mode);
     match (mode.imp, mode.store) {
         (Impl::None, _) => erase(App::new().configure(configure)).await,
         (Impl::Ours, StoreKind::CookieSigned | StoreKind::CookiePrivate) => {

@@ -81,6 +81,9 @@ pub(crate) struct Mode {
     pub(crate) lazy: bool,
     /// Ours on Redis only: with the near cache (`ours-redis-cached`).
     pub(crate) near_cache: bool,
+    /// Ours only: the login binds the session to an owner (`ours-memory-bound`), so reads
+    /// measure a bound session.
+    pub(crate) bound: bool,
 }
 
 impl Mode {
@@ -89,6 +92,7 @@ impl Mode {
         store: StoreKind::CookiePrivate,
         lazy: false,
         near_cache: false,
+        bound: false,
     };
 
     pub(crate) const fn ours(store: StoreKind, lazy: bool) -> Self {
@@ -97,6 +101,7 @@ impl Mode {
             store,
             lazy,
             near_cache: false,
+            bound: false,
         }
     }
 
@@ -106,6 +111,7 @@ impl Mode {
             store,
             lazy: false,
             near_cache: false,
+            bound: false,
         }
     }
 
@@ -115,6 +121,13 @@ impl Mode {
             return Some(Self::BASELINE);
         }
         if let Some(rest) = text.strip_prefix("ours-") {
+            if let Some(unbound) = rest.strip_suffix("-bound") {
+                let mode = Self::parse(&format!("ours-{unbound}"))?;
+                return Some(Self {
+                    bound: true,
+                    ..mode
+                });
+            }
             if let Some(rest) = rest.strip_prefix("redis-cached") {
                 let lazy = match rest {
                     "" => false,
@@ -150,6 +163,9 @@ impl fmt::Display for Mode {
                 }
                 if self.lazy {
                     f.write_str("-lazy")?;
+                }
+                if self.bound {
+                    f.write_str("-bound")?;
                 }
                 Ok(())
             }
@@ -241,6 +257,26 @@ macro_rules! session_routes {
 }
 
 session_routes!(ours, session::Session);
+
+/// Our routes, with a login that also binds the session to its owner.
+pub(crate) mod ours_bound {
+    use actix_web::{HttpResponse, web};
+
+    async fn login(session: session::Session) -> actix_web::Result<HttpResponse> {
+        session.insert("user", super::USER)?;
+        session.insert("roles", ["reader", "writer"])?;
+        session.insert("counter", 0u64)?;
+        session.set_owner(super::USER);
+        Ok(HttpResponse::Ok().body("welcome"))
+    }
+
+    /// Every route of a bound mode, for `App::configure`: `/login` binds, the others are
+    /// `ours`'.
+    pub(crate) fn configure(config: &mut web::ServiceConfig) {
+        config.route("/login", web::get().to(login));
+        super::ours::configure(config);
+    }
+}
 session_routes!(actix, actix_session::Session);
 
 /// The route that never touches the session (the same handler in every mode).
@@ -319,7 +355,18 @@ pub(crate) fn actix_middleware<St: actix_session::storage::SessionStore>(
 
 /// Adds the routes of `mode`'s implementation.
 pub(crate) fn configure_for(imp: Impl) -> fn(&mut web::ServiceConfig) {
-    match imp {
+    configure_for_mode(Mode {
+        imp,
+        ..Mode::BASELINE
+    })
+}
+
+/// The routes of `mode` (a bound mode's login binds the session).
+pub(crate) fn configure_for_mode(mode: Mode) -> fn(&mut web::ServiceConfig) {
+    if mode.bound && mode.imp == Impl::Ours {
+        return ours_bound::configure;
+    }
+    match mode.imp {
         Impl::None => baseline::configure,
         Impl::Ours => ours::configure,
         Impl::Actix => actix::configure,

@@ -33,10 +33,10 @@ use crate::{
     storage::{SessionStore, SharedOwnerIndex},
 };
 
-/// The session middleware: wrap an `App` or scope in it to get [`Session`]s.
+/// The session middleware: wrap an `App` or scope in it to get [`Session`](crate::Session)s.
 ///
 /// It reads the session cookie, loads the state from the store, hands the handler a
-/// [`Session`], and after the handler answers saves what changed and (re)sends the cookie.
+/// [`Session`](crate::Session), and after the handler answers saves what changed and (re)sends the cookie.
 ///
 /// ```no_run
 /// use actix_web::{cookie::Key, web, App, HttpServer};

@@ -1,5 +1,5 @@
 //! A user's sessions, over real HTTP through the middleware: binding, listing, revocation,
-//! for stores with an [`OwnerIndex`](crate::storage::OwnerIndex).
+//! for stores with an [`OwnerIndex`].
 //!
 //! Each scenario takes `store_builder`, called once with the scenario's manual [`Clock`]
 //! (the middleware runs on it too; the memory store should be built on it, stores that keep

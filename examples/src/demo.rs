@@ -116,7 +116,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/cart", web::post().to(add_to_cart))
         .route("/cart/empty", web::post().to(empty_cart))
         .route("/sessions/revoke", web::post().to(revoke_session))
-        .route("/sessions/revoke-others", web::post().to(revoke_other_sessions))
+        .route(
+            "/sessions/revoke-others",
+            web::post().to(revoke_other_sessions),
+        )
         .route("/logout", web::post().to(logout));
 }
 
@@ -146,7 +149,10 @@ async fn index(visitor: Visitor) -> actix_web::Result<HttpResponse> {
     // cannot, and the page says so instead of failing.
     let sessions = visitor.session().owner_sessions().await.ok();
     let mut html = dashboard(&user, visits, &cart);
-    html.push_str(&sessions_section(sessions.as_deref(), OffsetDateTime::now_utc()));
+    html.push_str(&sessions_section(
+        sessions.as_deref(),
+        OffsetDateTime::now_utc(),
+    ));
     Ok(page(StatusCode::OK, &html))
 }
 
@@ -470,7 +476,8 @@ mod tests {
         let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
                       HeadlessChrome/131.0.0.0 Safari/537.36";
         assert_eq!(device_name(Some(chrome)), "Headless Chrome on Linux");
-        let firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
+        let firefox =
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
         assert_eq!(device_name(Some(firefox)), "Firefox on Windows");
         assert_eq!(device_name(Some("curl/8.5.0")), "curl");
         assert_eq!(device_name(None), "Unknown browser");

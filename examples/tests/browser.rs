@@ -510,8 +510,7 @@ async fn sign_out_another_device() {
 
     let laptop = connect(&chromium, &driver, &scratch.path().join("laptop")).await;
     let phone = connect(&chromium, &driver, &scratch.path().join("phone")).await;
-    let outcome =
-        tokio::time::timeout(TEST_TIMEOUT, two_devices(&laptop, &phone, &base)).await;
+    let outcome = tokio::time::timeout(TEST_TIMEOUT, two_devices(&laptop, &phone, &base)).await;
     let _ = laptop.close().await;
     let _ = phone.close().await;
     server.stop(false).await;
@@ -520,7 +519,10 @@ async fn sign_out_another_device() {
 }
 
 async fn sign_in(client: &Client, base: &str) {
-    client.goto(&format!("{base}/")).await.expect("open the demo");
+    client
+        .goto(&format!("{base}/"))
+        .await
+        .expect("open the demo");
     let name = client
         .wait()
         .at_most(STEP_TIMEOUT)
@@ -586,7 +588,10 @@ async fn two_devices(laptop: &Client, phone: &Client, base: &str) {
         .text()
         .await
         .expect("its name");
-    assert_eq!(listed, "Headless Chrome on Linux", "the device is named from its browser");
+    assert_eq!(
+        listed, "Headless Chrome on Linux",
+        "the device is named from its browser"
+    );
 
     // The README's screenshot: signed in, the cart, and the two devices.
     let png = laptop.screenshot().await.expect("a screenshot");

@@ -99,6 +99,14 @@ const DEFAULT_MAX_AGE: Duration = Duration::from_secs(5 * 60);
 /// A server without RESP3 or `CLIENT TRACKING` (Redis before 6, some managed services):
 /// the store works without the cache and logs one warning.
 ///
+/// # Why it is off by default
+/// The guarantee holds only if every write of a session key goes through a
+/// [`RedisSessionStore`](crate::storage::RedisSessionStore) (its connections ask Redis not
+/// to report their own writes, and a script or tool writing session keys on one of them
+/// would go unnoticed; writes from any other client are reported), and the memory and the
+/// server's tracking table are costs an operator should size. Turn it on where sessions are
+/// read far more often than written.
+///
 /// In Redis Cluster, a key that moves to another node while cached is invalidated by its
 /// deletion on the old node; a change made on the new node before this process reads it
 /// there again is only caught by [`max_age`](Self::max_age) — keep it short if you

@@ -386,6 +386,35 @@ async fn writes_fill_the_cache(target: &Target<'_>) {
     );
 }
 
+/// A record in format version 1 goes through a cached write as through an uncached one: it
+/// is upgraded, and the entry the write leaves is what Redis then holds.
+async fn version_1_records_through_a_cached_write(target: &Target<'_>) {
+    let prefix = "v1:";
+    let b = target.instance(prefix, NearCache::new()).await;
+    let truth = target.truth(prefix).await;
+    let key = SessionKey::try_from("v".repeat(64)).expect("a session key");
+    let redis_key = format!("{prefix}{}", key.as_ref());
+    let redis = target.inspect();
+    redis.cli(&["HSET", &redis_key, "__v", "1:5:6", "n", "1"]);
+    redis.cli(&["PEXPIRE", &redis_key, "60000"]);
+    assert_eq!(
+        b.load(&key).await.expect("load"),
+        Some(state(json!({"n": 1})))
+    );
+    b.update_changes(key.clone(), changes(json!({"n": 2})), &Duration::minutes(5))
+        .await
+        .expect("update");
+    let before = b.near_cache_stats();
+    let cached = b.load(&key).await.expect("load");
+    assert_eq!(b.near_cache_stats().misses, before.misses, "a hit");
+    assert_eq!(cached, Some(state(json!({"n": 2}))));
+    assert_eq!(cached, truth.load(&key).await.expect("load"));
+    assert!(
+        redis.cli(&["HGET", &redis_key, "__v"]).starts_with("2:"),
+        "the envelope was upgraded"
+    );
+}
+
 /// A read-then-write route costs one round trip once the session is cached: every write
 /// leaves the entry the next request reads.
 async fn read_then_write_routes_hit(target: &Target<'_>) {
@@ -598,6 +627,7 @@ async fn scenarios(target: &Target<'_>) {
     ttl_refresh_and_expiry(target).await;
     fill_races_invalidation(target).await;
     writes_fill_the_cache(target).await;
+    version_1_records_through_a_cached_write(target).await;
     read_then_write_routes_hit(target).await;
     write_fill_races_invalidation(target).await;
     stress(target).await;

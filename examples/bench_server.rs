@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Options: `--impl ours|actix|none`, `--store cookie-private|cookie-signed|memory|redis`,
-//! `--lazy` (ours: load the session on first extraction), `--ttl-secs N` (the state TTL,
+//! `--lazy` (ours: load the session on first extraction), `--near-cache` (ours on Redis: with
+//! the near cache), `--ttl-secs N` (the state TTL,
 //! default one day), `--port P` (default 8080, 0 for any), `--redis-url URL` (default
 //! `$REDIS_URL` or `redis://127.0.0.1:6379`). Environment variables `BENCH_IMPL`,
 //! `BENCH_STORE`, `BENCH_LAZY=1`, `BENCH_TTL_SECS`, `BENCH_PORT` work too.
@@ -39,6 +40,7 @@ fn parse_options() -> Result<Options, String> {
     let mut imp = env("BENCH_IMPL").unwrap_or_else(|| "ours".to_owned());
     let mut store = env("BENCH_STORE").unwrap_or_else(|| "cookie-private".to_owned());
     let mut lazy = env("BENCH_LAZY").is_some_and(|value| value == "1" || value == "true");
+    let mut near_cache = false;
     let mut ttl = env("BENCH_TTL_SECS");
     let mut port = env("BENCH_PORT").unwrap_or_else(|| "8080".to_owned());
     let mut redis_url = env("REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned());
@@ -50,6 +52,7 @@ fn parse_options() -> Result<Options, String> {
             "--impl" => imp = value()?,
             "--store" => store = value()?,
             "--lazy" => lazy = true,
+            "--near-cache" => near_cache = true,
             "--ttl-secs" => ttl = Some(value()?),
             "--port" => port = value()?,
             "--redis-url" => redis_url = value()?,
@@ -61,7 +64,13 @@ fn parse_options() -> Result<Options, String> {
     let store = StoreKind::parse(&store).ok_or_else(|| format!("unknown store {store:?}"))?;
     let mode = match imp.as_str() {
         "none" => Mode::BASELINE,
-        "ours" => Mode::ours(store, lazy),
+        "ours" if near_cache && store != StoreKind::Redis => {
+            return Err("the near cache is for our Redis store".to_owned());
+        }
+        "ours" => Mode {
+            near_cache,
+            ..Mode::ours(store, lazy)
+        },
         "actix" if lazy => return Err("actix-session has no lazy loading".to_owned()),
         "actix" if store == StoreKind::Memory => {
             return Err("actix-session has no memory store".to_owned());
@@ -128,7 +137,14 @@ async fn run(options: Options) -> std::io::Result<()> {
         }
         #[cfg(feature = "redis-session")]
         (Impl::Ours, StoreKind::Redis) => {
-            let store = session::storage::RedisSessionStore::new(options.redis_url.clone())
+            let cache = if mode.near_cache {
+                session::storage::NearCache::new()
+            } else {
+                session::storage::NearCache::off()
+            };
+            let store = session::storage::RedisSessionStore::builder(options.redis_url.clone())
+                .near_cache(cache)
+                .build()
                 .await
                 .map_err(std::io::Error::other)?;
             serve!(options, move || App::new()
@@ -172,7 +188,7 @@ fn main() -> ExitCode {
             }
             eprintln!(
                 "usage: bench_server [--impl ours|actix|none] \
-                 [--store cookie-private|cookie-signed|memory|redis] [--lazy] \
+                 [--store cookie-private|cookie-signed|memory|redis] [--lazy] [--near-cache] \
                  [--ttl-secs N] [--port P] [--redis-url URL]"
             );
             return ExitCode::from(2);

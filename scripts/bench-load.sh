@@ -18,6 +18,11 @@
 # server; before it, the script logs in with curl for a valid session cookie. The table goes
 # to stdout and to --out (default: $TARGET/bench-load-DATE.md).
 #
+# Redis routes also run ours with the near cache (`ours-redis-cached`, `--near-cache`) next to
+# ours without it (the cost of a miss). The run ends by drawing docs/bench.svg (req/s per
+# route: no middleware, actix-session, ours; cookie-private and Redis) from the medians
+# (--svg FILE for another file, --svg "" for none).
+#
 # Redis runs use a redis-server the script starts on a free loopback port, pinned to CPU 1
 # beside wrk so CPU 0 measures the server only. Our Redis store needs the `redis-session`
 # feature: it is turned on when this tree has the store (`mod redis;` in
@@ -36,6 +41,7 @@ ROUNDS=1
 STORES="cookie-private cookie-signed memory redis"
 ROUTES="read write login untouched"
 OUT=""
+SVG="docs/bench.svg"
 SOAK=0
 TTL_SECS=2
 SERVER_CPU=0
@@ -46,7 +52,7 @@ usage() {
   cat <<'EOF'
 Options: --duration S (10) --warmup S (2) --connections C (32) --threads T (1) --rounds R (1)
          --stores "cookie-private cookie-signed memory redis" --routes "read write login untouched"
-         --out FILE --soak N --ttl-secs T (2, soak only)
+         --out FILE --svg FILE (docs/bench.svg) --soak N --ttl-secs T (2, soak only)
 EOF
 }
 
@@ -60,6 +66,7 @@ while [ $# -gt 0 ]; do
     --stores) STORES="$2"; shift 2 ;;
     --routes) ROUTES="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
+    --svg) SVG="$2"; shift 2 ;;
     --soak) SOAK="$2"; shift 2 ;;
     --ttl-secs) TTL_SECS="$2"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -134,10 +141,11 @@ start_redis() {
 
 # --- one server ---------------------------------------------------------------------------
 PORT=""
-# start_server IMPL STORE LAZY [extra args...]
+# start_server IMPL STORE LAZY [extra args...]; IMPL `cached`: ours with the near cache
 start_server() {
   local impl="$1" store="$2" lazy="$3"; shift 3
   local args=(--impl "$impl" --store "$store")
+  [ "$impl" = cached ] && args=(--impl ours --store "$store" --near-cache)
   [ "$lazy" = 1 ] && args+=(--lazy)
   [ "$store" = redis ] && args+=(--redis-url "$REDIS_URL")
   PORT="$(free_port)"
@@ -182,7 +190,9 @@ print("" if not m else round(float(m.group(1)) * {"us": 1, "ms": 1e3, "s": 1e6, 
 run_one() {
   local store="$1" route="$2" impl="$3" lazy="$4" round="$5"
   local name
-  if [ "$impl" = none ]; then name="none"; else name="$impl-$store"; [ "$lazy" = 1 ] && name="$name-lazy"; fi
+  if [ "$impl" = none ]; then name="none"
+  elif [ "$impl" = cached ]; then name="ours-$store-cached"
+  else name="$impl-$store"; [ "$lazy" = 1 ] && name="$name-lazy"; fi
   start_server "$impl" "$store" "$lazy"
   local cookie header=()
   cookie="$(login_cookie "$impl")"
@@ -284,9 +294,10 @@ for store in $STORES; do
     # none, ours, (ours lazy), actix; the order flips every round (A/B/B/A) against drift.
     runs=("none:0" "ours:0")
     [ "$route" = untouched ] && runs+=("ours:1")
+    [ "$store" = redis ] && runs+=("cached:0")
     [ "$store" != memory ] && runs+=("actix:0")
     if [ "$store" = redis ] && [ "$OURS_REDIS" = 0 ]; then
-      runs=("${runs[@]/ours:0/}"); runs=("${runs[@]/ours:1/}")
+      runs=("${runs[@]/ours:0/}"); runs=("${runs[@]/ours:1/}"); runs=("${runs[@]/cached:0/}")
     fi
     for round in $(seq "$ROUNDS"); do
       order=("${runs[@]}")
@@ -366,3 +377,10 @@ EOF
 } >"$OUT"
 cat "$OUT"
 echo "(written to $OUT)" >&2
+
+# The chart: req/s medians per route and server.
+if [ -n "$SVG" ]; then
+  mkdir -p "$(dirname "$SVG")"
+  python3 scripts/bench-chart.py "$RESULTS" "$SVG" "$(date -u '+%Y-%m-%d')" \
+    "load average $(cut -d' ' -f1 /proc/loadavg) on $(nproc) CPUs"
+fi

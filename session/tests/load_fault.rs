@@ -25,7 +25,7 @@ use actix_web::{
 };
 use session::{
     Session, SessionMiddleware,
-    storage::{MemorySessionStore, RedisSessionStore, SessionStore},
+    storage::{MemorySessionStore, NearCache, RedisSessionStore, SessionStore},
 };
 use support::redis_server::RedisServer;
 
@@ -205,12 +205,38 @@ async fn sustained_load_on_redis_loses_nothing() {
     assert!(tally.ok > 100, "too little load: {}", tally.ok);
 }
 
+/// The same with the near cache on: every acknowledged write is read back through the
+/// cache (writes fill it, so the read-back is served from it).
+#[actix_web::test]
+async fn sustained_load_on_redis_with_the_near_cache_loses_nothing() {
+    let redis = RedisServer::start();
+    let store = RedisSessionStore::builder(redis.url())
+        .near_cache(NearCache::new())
+        .build()
+        .await
+        .expect("connect");
+    assert!(store.has_near_cache());
+    let tally = sustained_load(move || store.clone()).await;
+    assert_eq!(tally.errors, 0);
+    assert!(tally.ok > 100, "too little load: {}", tally.ok);
+}
+
 #[actix_web::test]
 async fn redis_killed_and_restarted_mid_load() {
+    killed_and_restarted_mid_load(NearCache::off()).await;
+}
+
+#[actix_web::test]
+async fn redis_killed_and_restarted_mid_load_with_the_near_cache() {
+    killed_and_restarted_mid_load(NearCache::new()).await;
+}
+
+async fn killed_and_restarted_mid_load(cache: NearCache) {
     let mut redis = RedisServer::start_with(&["--appendonly", "yes", "--appendfsync", "always"]);
     let store = RedisSessionStore::builder(redis.url())
         .connect_timeout(Some(Duration::from_millis(500)))
         .response_timeout(Some(RESPONSE_TIMEOUT))
+        .near_cache(cache)
         .build()
         .await
         .expect("connect");

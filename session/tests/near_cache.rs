@@ -183,9 +183,11 @@ async fn two_instances(target: &Target<'_>) {
     invalidated(&b, before).await;
     let reply = send(&app_b, Method::GET, "/get", Some(&cookie)).await;
     assert_eq!(reply.json(), json!({"user": "bob"}), "B sees A's write");
-    // A's own read after its write (its entry was dropped by the write itself).
+    // A's own read after its write: the write left its record in A's cache.
+    let before = a.near_cache_stats();
     let reply = send(&app_a, Method::GET, "/get", Some(&cookie)).await;
     assert_eq!(reply.json(), json!({"user": "bob"}));
+    assert_eq!(a.near_cache_stats().misses, before.misses, "a hit");
 
     let before = b.near_cache_stats();
     let reply = send(&app_a, Method::POST, "/purge", Some(&cookie)).await;
@@ -288,6 +290,193 @@ async fn fill_races_invalidation(target: &Target<'_>) {
     b.__near_cache_fill_hook(None::<fn(String) -> HookFuture>);
 }
 
+fn changes(value: serde_json::Value) -> SessionChanges {
+    let state = state(value);
+    let touched = state.keys().cloned().collect();
+    SessionChanges::new(state, touched, false)
+}
+
+/// Every write (create, update, TTL refresh) leaves the record it wrote in the writer's
+/// cache, tracked by Redis: the writer's next read costs no round trip, and another
+/// instance's later write reaches it.
+async fn writes_fill_the_cache(target: &Target<'_>) {
+    let prefix = "wfill:";
+    let a = target.instance(prefix, NearCache::new()).await;
+    let b = target.instance(prefix, NearCache::new()).await;
+    let truth = target.truth(prefix).await;
+    let ttl = Duration::minutes(5);
+    let key = b.save(state(json!({"n": 1})), &ttl).await.expect("save");
+    // An entry of the state B never sent: the update's record is Redis's, not B's state.
+    let before = b.near_cache_stats();
+    target.inspect().cli(&[
+        "HSET",
+        &format!("{prefix}{}", key.as_ref()),
+        "other",
+        "\"theirs\"",
+    ]);
+    invalidated(&b, before).await;
+    assert_eq!(
+        b.load(&key).await.expect("load"),
+        Some(state(json!({"n": 1, "other": "theirs"})))
+    );
+
+    type Write<'a> = Pin<Box<dyn Future<Output = ()> + 'a>>;
+    let writes: [(&str, Write<'_>); 3] = [
+        (
+            "update_changes",
+            Box::pin(async {
+                b.update_changes(key.clone(), changes(json!({"n": 2})), &ttl)
+                    .await
+                    .expect("update");
+            }),
+        ),
+        (
+            "update_ttl",
+            Box::pin(async { b.update_ttl(&key, &ttl).await.expect("refresh") }),
+        ),
+        (
+            "update",
+            Box::pin(async {
+                b.update(key.clone(), state(json!({"n": 3, "other": "b"})), &ttl)
+                    .await
+                    .expect("update");
+            }),
+        ),
+    ];
+    for (n, (write, run)) in writes.into_iter().enumerate() {
+        run.await;
+        let before = b.near_cache_stats();
+        let loaded = b.load(&key).await.expect("load");
+        assert_eq!(b.near_cache_stats().misses, before.misses, "{write}: a hit");
+        assert_eq!(
+            loaded,
+            truth.load(&key).await.expect("load"),
+            "{write}: the entry is Redis's record"
+        );
+        // Another instance's write reaches B: the script's read tracked the key again.
+        let before = b.near_cache_stats();
+        a.update_changes(key.clone(), changes(json!({"by_a": n})), &ttl)
+            .await
+            .expect("update");
+        invalidated(&b, before).await;
+        let loaded = b.load(&key).await.expect("load").expect("present");
+        assert_eq!(
+            loaded.get("by_a"),
+            Some(&json!(n)),
+            "{write}: B sees A's write"
+        );
+    }
+
+    // A new session is cached by its creator, and tracked.
+    let created = b
+        .save(state(json!({"new": true})), &ttl)
+        .await
+        .expect("save");
+    let before = b.near_cache_stats();
+    assert!(b.load(&created).await.expect("load").is_some());
+    assert_eq!(b.near_cache_stats().misses, before.misses, "save: a hit");
+    a.update_changes(created.clone(), changes(json!({"new": false})), &ttl)
+        .await
+        .expect("update");
+    invalidated(&b, before).await;
+    assert_eq!(
+        b.load(&created).await.expect("load"),
+        Some(state(json!({"new": false}))),
+        "save: B sees A's write"
+    );
+}
+
+/// A record in format version 1 goes through a cached write as through an uncached one: it
+/// is upgraded, and the entry the write leaves is what Redis then holds.
+async fn version_1_records_through_a_cached_write(target: &Target<'_>) {
+    let prefix = "v1:";
+    let b = target.instance(prefix, NearCache::new()).await;
+    let truth = target.truth(prefix).await;
+    let key = SessionKey::try_from("v".repeat(64)).expect("a session key");
+    let redis_key = format!("{prefix}{}", key.as_ref());
+    let redis = target.inspect();
+    redis.cli(&["HSET", &redis_key, "__v", "1:5:6", "n", "1"]);
+    redis.cli(&["PEXPIRE", &redis_key, "60000"]);
+    assert_eq!(
+        b.load(&key).await.expect("load"),
+        Some(state(json!({"n": 1})))
+    );
+    b.update_changes(key.clone(), changes(json!({"n": 2})), &Duration::minutes(5))
+        .await
+        .expect("update");
+    let before = b.near_cache_stats();
+    let cached = b.load(&key).await.expect("load");
+    assert_eq!(b.near_cache_stats().misses, before.misses, "a hit");
+    assert_eq!(cached, Some(state(json!({"n": 2}))));
+    assert_eq!(cached, truth.load(&key).await.expect("load"));
+    assert!(
+        redis.cli(&["HGET", &redis_key, "__v"]).starts_with("2:"),
+        "the envelope was upgraded"
+    );
+}
+
+/// A read-then-write route costs one round trip once the session is cached: every write
+/// leaves the entry the next request reads.
+async fn read_then_write_routes_hit(target: &Target<'_>) {
+    let store = target.instance("rw:", NearCache::new()).await;
+    let key = Key::generate();
+    let app = instance_app(store.clone(), &key).await;
+    let cookie = send(&app, Method::POST, "/set/n/0", None)
+        .await
+        .session_cookie();
+    let before = store.near_cache_stats();
+    for n in 1..=5 {
+        let reply = send(&app, Method::POST, &format!("/set/n/{n}"), Some(&cookie)).await;
+        assert_eq!(reply.status, StatusCode::OK);
+    }
+    let after = store.near_cache_stats();
+    assert_eq!(after.misses, before.misses, "{after:?}");
+    assert_eq!(after.hits, before.hits + 5, "{after:?}");
+    let reply = send(&app, Method::GET, "/get", Some(&cookie)).await;
+    assert_eq!(reply.json(), json!({"n": "5"}));
+}
+
+/// The race of a write's fill with an invalidation, driven step by step: B's write has
+/// its reply; before B stores the record, A writes and B handles the invalidation. B must
+/// not cache the record its write returned.
+async fn write_fill_races_invalidation(target: &Target<'_>) {
+    let prefix = "wrace:";
+    let a = target.instance(prefix, NearCache::new()).await;
+    let b = target.instance(prefix, NearCache::new()).await;
+    let ttl = Duration::minutes(5);
+    let key = a.save(state(json!({"n": 1})), &ttl).await.expect("save");
+
+    let fired = Arc::new(AtomicBool::new(false));
+    let hook = {
+        let (a, b, key, fired) = (a.clone(), b.clone(), key.clone(), Arc::clone(&fired));
+        move |_redis_key: String| -> HookFuture {
+            let (a, b, key, fired) = (a.clone(), b.clone(), key.clone(), Arc::clone(&fired));
+            Box::pin(async move {
+                if fired.swap(true, Ordering::SeqCst) {
+                    return;
+                }
+                let before = b.near_cache_stats();
+                a.update_changes(key, changes(json!({"by": "a"})), &Duration::minutes(5))
+                    .await
+                    .expect("update");
+                invalidated(&b, before).await;
+            })
+        }
+    };
+    b.__near_cache_fill_hook(Some(hook));
+    b.update_changes(key.clone(), changes(json!({"by": "b"})), &ttl)
+        .await
+        .expect("update");
+    assert!(fired.load(Ordering::SeqCst), "the hook ran");
+    assert!(
+        b.__near_cache_entries().is_empty(),
+        "the raced record was not cached"
+    );
+    b.__near_cache_fill_hook(None::<fn(String) -> HookFuture>);
+    let fresh = b.load(&key).await.expect("load").expect("present");
+    assert_eq!(fresh, state(json!({"n": 1, "by": "a"})));
+}
+
 /// Many concurrent reads and writes of a few sessions from both instances; once quiet,
 /// every cached entry equals what Redis holds.
 async fn stress(target: &Target<'_>) {
@@ -320,7 +509,8 @@ async fn stress(target: &Target<'_>) {
             while Instant::now() < deadline {
                 step = step.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
                 let key = keys[(step >> 33) as usize % keys.len()].clone();
-                if (step >> 40) % 3 == 0 && Instant::now() < writes_end {
+                let writing = Instant::now() < writes_end;
+                if (step >> 40) % 3 == 0 && writing {
                     let changes = SessionChanges::new(
                         state(json!({"n": step >> 44, "by": worker})),
                         ["n".to_owned(), "by".to_owned()].into_iter().collect(),
@@ -330,6 +520,11 @@ async fn stress(target: &Target<'_>) {
                         .update_changes(key, changes, &Duration::minutes(5))
                         .await
                         .expect("update");
+                } else if (step >> 40) % 7 == 1 && writing {
+                    store
+                        .update_ttl(&key, &Duration::minutes(5))
+                        .await
+                        .expect("refresh");
                 } else {
                     store.load(&key).await.expect("load");
                 }
@@ -431,6 +626,10 @@ async fn scenarios(target: &Target<'_>) {
     two_instances(target).await;
     ttl_refresh_and_expiry(target).await;
     fill_races_invalidation(target).await;
+    writes_fill_the_cache(target).await;
+    version_1_records_through_a_cached_write(target).await;
+    read_then_write_routes_hit(target).await;
+    write_fill_races_invalidation(target).await;
     stress(target).await;
     disconnection(target).await;
     bounds(target).await;
@@ -461,7 +660,7 @@ async fn restart_flushes_the_cache() {
     for _ in 0..2 {
         b.load(&key).await.expect("load");
     }
-    assert_eq!(b.near_cache_stats().hits, 1);
+    assert_eq!(b.near_cache_stats().hits, 2, "the save left an entry");
     let before = b.near_cache_stats();
     server.restart();
     wait_for(&b, "a flush", |now| now.flushes > before.flushes).await;

@@ -5,7 +5,7 @@ use std::{convert::Infallible, future::Future, sync::Arc, time::Duration};
 
 use redis::{
     Cmd, ErrorKind, IntoConnectionInfo as _, Pipeline, ProtocolVersion, PushInfo, RedisError,
-    RedisFuture, RedisResult, ServerErrorKind, Value,
+    RedisFuture, RedisResult, ScriptInvocation, ServerErrorKind, Value,
     aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig},
     cluster::ClusterClientBuilder,
     cluster_async::ClusterConnection,
@@ -129,36 +129,72 @@ impl Connection {
     }
 
     /// Reads a session hash and its remaining TTL in one round trip, on the connection that
-    /// owns the key, with `CLIENT TRACKING ON` in front: whatever connection the read goes
-    /// out on, Redis then tracks the key for it. Returns the `HGETALL` reply and the `PTTL`.
+    /// owns the key, with `CLIENT TRACKING ON NOLOOP` in front: whatever connection the read
+    /// goes out on, Redis then tracks the key for it. Returns the `HGETALL` reply and the
+    /// `PTTL`.
     pub(super) async fn tracked_read(&mut self, redis_key: &str) -> RedisResult<(Value, i64)> {
-        let mut pipeline = redis::pipe();
+        let mut pipeline = tracking_on();
         pipeline
-            .cmd("CLIENT")
-            .arg("TRACKING")
-            .arg("ON")
             .cmd("HGETALL")
             .arg(redis_key)
             .cmd("PTTL")
             .arg(redis_key);
-        let mut values: Vec<Value> = match self {
-            Self::Standalone(connection) => pipeline.query_async(connection).await?,
+        let mut values = self.on_key_node(&pipeline, redis_key, 3).await?;
+        let (Some(pttl), Some(fields)) = (values.pop(), values.pop()) else {
+            return Err(fewer_replies());
+        };
+        let pttl = redis::FromRedisValue::from_redis_value(pttl)?;
+        Ok((fields, pttl))
+    }
+
+    /// Runs a write script in one round trip, on the connection that owns the key, with
+    /// `CLIENT TRACKING ON NOLOOP` in front, so that the keys the script reads are tracked
+    /// for that connection. A server that does not know the script yet gets it loaded, and
+    /// the pipeline is sent again. Returns the script's reply.
+    pub(super) async fn tracked_script(
+        &mut self,
+        invocation: &ScriptInvocation<'_>,
+        redis_key: &str,
+    ) -> RedisResult<Value> {
+        let mut pipeline = tracking_on();
+        pipeline.invoke_script(invocation);
+        let values = match self.on_key_node(&pipeline, redis_key, 2).await {
+            Err(err) if err.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+                invocation.load_async(self).await?;
+                self.on_key_node(&pipeline, redis_key, 2).await?
+            }
+            values => values?,
+        };
+        values.into_iter().nth(1).ok_or_else(fewer_replies)
+    }
+
+    /// Sends `pipeline` (of `count` commands) to the connection that owns `redis_key` (for a
+    /// standalone server, its one connection) and returns the replies; a command's error is
+    /// the pipeline's error.
+    async fn on_key_node(
+        &mut self,
+        pipeline: &Pipeline,
+        redis_key: &str,
+        count: usize,
+    ) -> RedisResult<Vec<Value>> {
+        let values = match self {
+            Self::Standalone(connection) => {
+                connection.req_packed_commands(pipeline, 0, count).await?
+            }
             // `CLIENT TRACKING` names no key: route the whole pipeline to the key's node.
             Self::Cluster(connection) => {
                 let route = Route::with_key(redis_key, SlotAddr::Master);
                 connection
-                    .route_pipeline(pipeline, 0, 3, SingleNodeRoutingInfo::SpecificNode(route))
+                    .route_pipeline(
+                        pipeline.clone(),
+                        0,
+                        count,
+                        SingleNodeRoutingInfo::SpecificNode(route),
+                    )
                     .await?
             }
         };
-        let (Some(pttl), Some(fields)) = (values.pop(), values.pop()) else {
-            return Err(RedisError::from((
-                ErrorKind::UnexpectedReturnType,
-                "a pipeline of three commands returned fewer replies",
-            )));
-        };
-        let pttl = redis::FromRedisValue::from_redis_value(pttl)?;
-        Ok((fields, pttl))
+        values.into_iter().map(Value::extract_error).collect()
     }
 
     /// Whether the server answers `PING` (the near cache's health check).
@@ -218,6 +254,27 @@ impl Connection {
         };
         within(timeouts.budget(), operation, attempts).await
     }
+}
+
+/// A pipeline that starts with `CLIENT TRACKING ON NOLOOP`: the connection gets an
+/// invalidation message when another client changes a key it read, and none for its own
+/// writes (the store handles those itself, see `WriteGuard`). Sent in front of every cached
+/// read and write, so that a connection that was replaced (a reconnection) tracks again.
+fn tracking_on() -> Pipeline {
+    let mut pipeline = redis::pipe();
+    pipeline
+        .cmd("CLIENT")
+        .arg("TRACKING")
+        .arg("ON")
+        .arg("NOLOOP");
+    pipeline
+}
+
+fn fewer_replies() -> RedisError {
+    RedisError::from((
+        ErrorKind::UnexpectedReturnType,
+        "a pipeline returned fewer replies than it has commands",
+    ))
 }
 
 /// The push sender of a cached store's connections: called by redis-rs for every push

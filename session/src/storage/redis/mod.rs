@@ -14,6 +14,7 @@ mod scripts;
 use std::{fmt, sync::Arc};
 
 use actix_web::cookie::time::Duration;
+use redis::{Script, ScriptInvocation};
 
 pub use self::{
     actor::{RedisActorSessionStore, RedisActorSessionStoreBuilder},
@@ -25,7 +26,7 @@ use self::{
     builder::{KeyGen, Target},
     connection::{Connection, Timeouts},
     near_cache::{Cache, WriteGuard},
-    scripts::{CREATE_SCRIPT, TOUCH_SCRIPT, UPDATE_SCRIPT},
+    scripts::Write,
 };
 use super::{
     DeleteError, LoadError, SaveError, SessionChanges, SessionKey, SessionState, SessionStore,
@@ -113,8 +114,9 @@ const MAX_TTL_MS: i64 = 100 * 365 * 24 * 60 * 60 * 1000;
 ///
 /// A read is one plain `HGETALL` (no script: Lua costs the server several times more than
 /// the read itself). With a [near cache](RedisSessionStoreBuilder::near_cache) ([`NearCache`]),
-/// most reads cost no round trip at all, and a miss is one pipeline (`CLIENT TRACKING ON`,
-/// `HGETALL`, `PTTL`). Every write is one Lua script on that single key, so it is atomic and
+/// most reads cost no round trip at all, a miss is one pipeline (`CLIENT TRACKING ON`,
+/// `HGETALL`, `PTTL`), and each write answers with the record it left, which the cache
+/// keeps. Every write is one Lua script on that single key, so it is atomic and
 /// works in Redis Cluster (all keys of a script live in one slot):
 /// - a **new session** is created only if its key is absent (`SET NX` semantics); a
 ///   collision is detected and retried with a fresh key, and reported as an error after a
@@ -278,8 +280,8 @@ impl RedisSessionStore {
         self.inner.cache.is_some()
     }
 
-    /// Runs `hook` between the reply of every read that missed the near cache and the
-    /// insert of its record (for tests of the fill protocol; not public API).
+    /// Runs `hook` between the reply of every read that missed the near cache (and of every
+    /// write) and the insert of its record (for tests of the fill protocol; not public API).
     #[doc(hidden)]
     pub fn __near_cache_fill_hook(
         &self,
@@ -357,59 +359,136 @@ impl RedisSessionStore {
     }
 
     /// Runs the `CREATE` script; `Ok(false)` when the key is taken (nothing is written).
+    /// With a near cache, the new record (`state`) is cached.
     async fn create(
         &self,
         redis_key: String,
         ttl_ms: i64,
         args: &[Vec<u8>],
+        state: &SessionState,
     ) -> Result<bool, RedisStoreError> {
         let redis_key = &redis_key;
-        let created: i64 = self
-            .inner
-            .connection
-            .run(self.inner.timeouts, "save", |mut connection| async move {
-                let mut invocation = CREATE_SCRIPT.key(redis_key);
-                invocation.arg(ttl_ms);
-                for arg in args {
-                    invocation.arg(arg.as_slice());
-                }
-                invocation.invoke_async(&mut connection).await
-            })
-            .await?;
-        Ok(created == 1)
+        let Some(cache) = self.cache() else {
+            let created: i64 = self
+                .inner
+                .connection
+                .run(self.inner.timeouts, "save", |mut connection| async move {
+                    script_call(Write::Create.script(false), redis_key, ttl_ms, args)
+                        .invoke_async(&mut connection)
+                        .await
+                })
+                .await?;
+            return Ok(created == 1);
+        };
+        let guard = WriteGuard::new(Some(cache), redis_key);
+        let reply =
+            self.tracked_script(Write::Create.script(true), redis_key, ttl_ms, args, "save");
+        match reply.await? {
+            redis::Value::Int(1) => {
+                // The key was absent and the script atomic: the record is exactly `state`.
+                guard.fill(state.clone(), ttl_ms).await;
+                Ok(true)
+            }
+            redis::Value::Int(_) => Ok(false),
+            reply => Err(unexpected_reply("save", &reply)),
+        }
     }
 
-    /// Runs the `UPDATE` script; `Ok(false)` when the session no longer exists.
+    /// Runs the `UPDATE` or `TOUCH` script (with a near cache, its variant that answers with
+    /// the record it left, which fills the cache); `Ok(false)` when the session no longer
+    /// exists.
     async fn write_existing(
         &self,
         session_key: &SessionKey,
         ttl: &Duration,
-        args: Vec<Vec<u8>>,
+        args: &[Vec<u8>],
+        write: Write,
         operation: &'static str,
     ) -> Result<bool, RedisStoreError> {
         let redis_key = self.redis_key(session_key.as_ref());
+        let redis_key = &redis_key;
         let ttl_ms = ttl_millis(ttl);
-        let (redis_key, args) = (&redis_key, &args);
-        let _guard = WriteGuard::new(self.cache(), redis_key);
-        let written: i64 = self
-            .inner
+        let Some(cache) = self.cache() else {
+            let written: i64 = self
+                .inner
+                .connection
+                .run(
+                    self.inner.timeouts,
+                    operation,
+                    |mut connection| async move {
+                        script_call(write.script(false), redis_key, ttl_ms, args)
+                            .invoke_async(&mut connection)
+                            .await
+                    },
+                )
+                .await?;
+            return Ok(written == 1);
+        };
+        let guard = WriteGuard::new(Some(cache), redis_key);
+        match self
+            .tracked_script(write.script(true), redis_key, ttl_ms, args, operation)
+            .await?
+        {
+            redis::Value::Int(0) => Ok(false),
+            // Deleted (a TTL of zero or less).
+            redis::Value::Int(_) => Ok(true),
+            redis::Value::BulkString(packed) => {
+                // A record without a valid envelope stays uncached (its next load reports it).
+                if let Ok(Some(state)) = record::packed_fields(&packed).and_then(record::decode) {
+                    guard.fill(state, ttl_ms).await;
+                }
+                Ok(true)
+            }
+            reply => Err(unexpected_reply(operation, &reply)),
+        }
+    }
+
+    /// Runs a write script of a cached store (see [`Connection::tracked_script`]); a failure
+    /// that may have cost invalidations flushes the cache.
+    async fn tracked_script(
+        &self,
+        script: &Script,
+        redis_key: &str,
+        ttl_ms: i64,
+        args: &[Vec<u8>],
+        operation: &'static str,
+    ) -> Result<redis::Value, RedisStoreError> {
+        self.inner
             .connection
             .run(
                 self.inner.timeouts,
                 operation,
                 |mut connection| async move {
-                    let mut invocation = UPDATE_SCRIPT.key(redis_key);
-                    invocation.arg(ttl_ms);
-                    for arg in args {
-                        invocation.arg(arg.as_slice());
-                    }
-                    invocation.invoke_async(&mut connection).await
+                    let invocation = script_call(script, redis_key, ttl_ms, args);
+                    connection.tracked_script(&invocation, redis_key).await
                 },
             )
             .await
-            .inspect_err(|err| self.after_failure(err))?;
-        Ok(written == 1)
+            .inspect_err(|err| self.after_failure(err))
     }
+}
+
+/// An invocation of a write script on `redis_key`: the TTL, then `args`.
+fn script_call<'a>(
+    script: &'a Script,
+    redis_key: &str,
+    ttl_ms: i64,
+    args: &[Vec<u8>],
+) -> ScriptInvocation<'a> {
+    let mut invocation = script.key(redis_key);
+    invocation.arg(ttl_ms);
+    for arg in args {
+        invocation.arg(arg.as_slice());
+    }
+    invocation
+}
+
+fn unexpected_reply(operation: &'static str, reply: &redis::Value) -> RedisStoreError {
+    RedisStoreError::Redis(redis::RedisError::from((
+        redis::ErrorKind::UnexpectedReturnType,
+        "unexpected reply to a write script",
+        format!("{operation}: {reply:?}"),
+    )))
 }
 
 /// A TTL in whole milliseconds for `PEXPIRE`: a positive TTL shorter than a millisecond
@@ -491,7 +570,7 @@ impl SessionStore for RedisSessionStore {
             "redis",
             KEY_ATTEMPTS,
             generate_session_key,
-            |session_key| self.create(self.redis_key(session_key.as_ref()), ttl_ms, args),
+            |session_key| self.create(self.redis_key(session_key.as_ref()), ttl_ms, args, &state),
         )
         .await
         .map_err(|err| SaveError::Other(other(err)))?;
@@ -510,7 +589,10 @@ impl SessionStore for RedisSessionStore {
     ) -> Result<SessionKey, UpdateError> {
         let args = record::encode_replace(&state, self.inner.clock.now_ms())
             .map_err(|err| UpdateError::Serialization(Box::new(err)))?;
-        match self.write_existing(&session_key, ttl, args, "update").await {
+        match self
+            .write_existing(&session_key, ttl, &args, Write::Update, "update")
+            .await
+        {
             Ok(true) => Ok(session_key),
             Ok(false) => Err(UpdateError::NotFound),
             Err(err) => Err(UpdateError::Other(other(err))),
@@ -525,7 +607,10 @@ impl SessionStore for RedisSessionStore {
     ) -> Result<SessionKey, UpdateError> {
         let args = record::encode_update(&changes, self.inner.clock.now_ms())
             .map_err(|err| UpdateError::Serialization(Box::new(err)))?;
-        match self.write_existing(&session_key, ttl, args, "update").await {
+        match self
+            .write_existing(&session_key, ttl, &args, Write::Update, "update")
+            .await
+        {
             Ok(true) => Ok(session_key),
             Ok(false) => Err(UpdateError::NotFound),
             Err(err) => Err(UpdateError::Other(other(err))),
@@ -537,33 +622,14 @@ impl SessionStore for RedisSessionStore {
         session_key: &SessionKey,
         ttl: &Duration,
     ) -> Result<(), UpdateError> {
-        let redis_key = self.redis_key(session_key.as_ref());
-        let redis_key = &redis_key;
-        let ttl_ms = ttl_millis(ttl);
-        let now_ms = self.inner.clock.now_ms();
-        let _guard = WriteGuard::new(self.cache(), redis_key);
-        let touched: i64 = self
-            .inner
-            .connection
-            .run(
-                self.inner.timeouts,
-                "update_ttl",
-                |mut connection| async move {
-                    TOUCH_SCRIPT
-                        .key(redis_key)
-                        .arg(ttl_ms)
-                        .arg(now_ms)
-                        .invoke_async(&mut connection)
-                        .await
-                },
-            )
+        let args = [self.inner.clock.now_ms().to_string().into_bytes()];
+        match self
+            .write_existing(session_key, ttl, &args, Write::Touch, "update_ttl")
             .await
-            .inspect_err(|err| self.after_failure(err))
-            .map_err(|err| UpdateError::Other(other(err)))?;
-        if touched == 1 {
-            Ok(())
-        } else {
-            Err(UpdateError::NotFound)
+        {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(UpdateError::NotFound),
+            Err(err) => Err(UpdateError::Other(other(err))),
         }
     }
 

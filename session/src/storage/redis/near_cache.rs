@@ -17,7 +17,22 @@
 //! removed). It cannot be handled before the ticket was taken, because the change happened
 //! after the read ran, and the read was sent after the ticket. No ordering between replies
 //! and pushes is needed, which matters: redis-rs hands pushes over through a channel.
-
+//!
+//! # Writes fill too
+//! A write by this store is a fill of its own (`WriteGuard`): it invalidates the key and
+//! takes a ticket before it is sent; its script ends by reading the record back (`HGETALL`
+//! after the last change, or `PTTL` for a new session, whose record is what was sent), which
+//! tracks the key again for this connection; when the reply comes back, one step under the
+//! lock invalidates the key once more (refusing every other fill of it in flight) and stores
+//! the returned record if no stamp is later than the write's ticket. The connections use
+//! `CLIENT TRACKING ON NOLOOP`: Redis sends no invalidation for a connection's own writes
+//! (otherwise every write would void its own fill), so this store's writes invalidate
+//! locally instead, before they are sent and when they end; other clients' writes are still
+//! reported. Exact for the same reason as a read: the script ran atomically, so its record
+//! was Redis's at that moment; any later change by another client is reported on the
+//! tracking connection; a change by this store is a write of its own, whose local
+//! invalidations stamp or remove what was there (two writes of one key in flight together
+//! both stay uncached).
 use std::{
     collections::HashMap,
     fmt,
@@ -62,9 +77,10 @@ const DEFAULT_MAX_AGE: Duration = Duration::from_secs(5 * 60);
 /// (`CLIENT TRACKING ON`, `HGETALL` and `PTTL` in one pipeline). Once this process has
 /// received Redis's invalidation for a change made by any client (another instance's save,
 /// update, TTL refresh or logout, an expiry or eviction in Redis), no read returns the old
-/// record; this store's own writes drop its entry before they are sent and again when they
-/// are answered. A read that races with an invalidation never leaves a stale entry (see the
-/// fill protocol in the source of this module). An entry is never served past the key's
+/// record. This store's own writes leave the record they wrote in the cache (the write
+/// scripts read it back, so a route that reads then writes a session costs one round trip);
+/// a delete drops the entry. A read or write that races with an invalidation never leaves a
+/// stale entry (see the fill protocol in the source of this module). An entry is never served past the key's
 /// TTL in Redis, nor past [`max_age`](Self::max_age). A lost connection, a reconnection, a
 /// `FLUSHALL`, a failed command or a failed health check (a `PING` each second) empties the
 /// cache.
@@ -73,13 +89,23 @@ const DEFAULT_MAX_AGE: Duration = Duration::from_secs(5 * 60);
 /// - Memory: at most [`capacity`](Self::capacity) entries, each the decoded state (its JSON
 ///   values as `serde_json::Value`s, typically a few hundred bytes) plus its Redis key and
 ///   about 100 bytes of bookkeeping.
-/// - One `CLIENT TRACKING` per connection, sent in front of each miss and refreshed with it,
-///   and a `PING` each second.
+/// - One `CLIENT TRACKING ON NOLOOP` per connection, sent in front of each miss and each
+///   write (one more reply to parse), and a `PING` each second.
+/// - Writes answer with the record they left, so each costs Redis a `HGETALL` inside the
+///   script and the record's bytes on the wire.
 /// - On the server, the tracking table: Redis remembers, per key read, which connections
 ///   read it, until the key changes (bounded by `tracking-table-max-keys`).
 ///
 /// A server without RESP3 or `CLIENT TRACKING` (Redis before 6, some managed services):
 /// the store works without the cache and logs one warning.
+///
+/// # Why it is off by default
+/// The guarantee holds only if every write of a session key goes through a
+/// [`RedisSessionStore`](crate::storage::RedisSessionStore) (its connections ask Redis not
+/// to report their own writes, and a script or tool writing session keys on one of them
+/// would go unnoticed; writes from any other client are reported), and the memory and the
+/// server's tracking table are costs an operator should size. Turn it on where sessions are
+/// read far more often than written.
 ///
 /// In Redis Cluster, a key that moves to another node while cached is invalidated by its
 /// deletion on the old node; a change made on the new node before this process reads it
@@ -167,7 +193,7 @@ pub struct NearCacheStats {
     pub flushes: u64,
 }
 
-/// A hook the tests run between a miss's reply and its insert.
+/// A hook the tests run between a read's or a write's reply and its insert.
 pub(super) type FillHook =
     Arc<dyn Fn(String) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
@@ -221,6 +247,32 @@ impl State {
         }
     }
 
+    /// Registers a read or write of `key` in flight; returns its ticket (the current clock).
+    fn register(&mut self, key: &str) -> u64 {
+        self.fills.entry(key.to_owned()).or_default().count += 1;
+        self.clock
+    }
+
+    /// Ends a registration made by [`register`](Self::register).
+    fn release(&mut self, key: &str) {
+        if let Some(fill) = self.fills.get_mut(key) {
+            fill.count -= 1;
+            if fill.count == 0 {
+                self.fills.remove(key);
+            }
+        }
+    }
+
+    /// Whether nothing that could make a reply of `key` wrong (an invalidation of the key, a
+    /// flush) happened since the ticket `taken_at`.
+    fn unchanged_since(&self, key: &str, taken_at: u64) -> bool {
+        self.flushed_at <= taken_at
+            && self
+                .fills
+                .get(key)
+                .is_none_or(|fill| fill.invalidated_at <= taken_at)
+    }
+
     fn insert(&mut self, capacity: usize, key: String, entry: Entry) {
         self.cold.remove(&key);
         if !self.hot.contains_key(&key) && self.hot.len() >= (capacity / 2).max(1) {
@@ -246,36 +298,83 @@ pub(super) struct Ticket<'a> {
 
 impl Drop for Ticket<'_> {
     fn drop(&mut self) {
-        let mut state = self.cache.lock();
-        if let Some(fill) = state.fills.get_mut(&self.key) {
-            fill.count -= 1;
-            if fill.count == 0 {
-                state.fills.remove(&self.key);
-            }
-        }
+        self.cache.lock().release(&self.key);
     }
 }
 
-/// Drops a key's entry when a write is sent and again when it is over (answered, failed or
-/// cancelled), so that this process reads its own writes before Redis's message arrives.
+/// A write in flight by this store. It drops the key's entry when the write is sent and
+/// again when the write is over, so that this process reads its own writes without waiting
+/// for Redis (the connections ask for no invalidations of their own writes, `NOLOOP`). A
+/// write that answers with the record it left ends with [`fill`](Self::fill) instead, which
+/// drops the entry and stores that record in one step, under the same rule as a read's
+/// fill: only if nothing invalidated the key since the write was sent.
+///
+/// Every write of a session key on a cached store's connection must go through a guard:
+/// Redis does not tell a connection about its own writes.
 pub(super) struct WriteGuard<'a> {
     cache: Option<&'a Cache>,
     key: &'a str,
+    taken_at: u64,
+    sent_at: Instant,
+    filled: bool,
 }
 
 impl<'a> WriteGuard<'a> {
     pub(super) fn new(cache: Option<&'a Cache>, key: &'a str) -> Self {
-        if let Some(cache) = cache {
-            cache.lock().invalidate(key);
+        let taken_at = cache.map_or(0, |cache| {
+            let mut state = cache.lock();
+            state.invalidate(key);
+            state.register(key)
+        });
+        Self {
+            cache,
+            key,
+            taken_at,
+            sent_at: Instant::now(),
+            filled: false,
         }
-        Self { cache, key }
+    }
+
+    /// Ends the write with the record it left in Redis and the TTL it set (`ttl_ms`): drops
+    /// the key's entry (and refuses every other fill of the key in flight), then stores the
+    /// record unless an invalidation or a flush came after the write was sent.
+    pub(super) async fn fill(mut self, record: SessionState, ttl_ms: i64) {
+        let Some(cache) = self.cache else {
+            return;
+        };
+        cache.run_hook(self.key).await;
+        let expires_at = cache.deadline(self.sent_at, ttl_ms);
+        let mut state = cache.lock();
+        let fresh = state.unchanged_since(self.key, self.taken_at);
+        state.invalidate(self.key);
+        state.release(self.key);
+        self.filled = true;
+        let stored = match expires_at {
+            Some(expires_at) if fresh => {
+                let entry = Entry {
+                    state: Arc::new(record),
+                    expires_at,
+                };
+                state.insert(cache.capacity, self.key.to_owned(), entry);
+                true
+            }
+            _ => false,
+        };
+        drop(state);
+        if !stored {
+            tracing::debug!("a session write raced with an invalidation; not cached");
+        }
     }
 }
 
 impl Drop for WriteGuard<'_> {
     fn drop(&mut self) {
-        if let Some(cache) = self.cache {
-            cache.lock().invalidate(self.key);
+        if let Some(cache) = self.cache
+            && !self.filled
+        {
+            let mut state = cache.lock();
+            state.invalidate(self.key);
+            state.release(self.key);
         }
     }
 }
@@ -342,10 +441,7 @@ impl Cache {
 
     /// Takes a ticket for a read of `key` about to be sent.
     pub(super) fn ticket(&self, key: &str) -> Ticket<'_> {
-        let mut state = self.lock();
-        state.fills.entry(key.to_owned()).or_default().count += 1;
-        let taken_at = state.clock;
-        drop(state);
+        let taken_at = self.lock().register(key);
         Ticket {
             cache: self,
             key: key.to_owned(),
@@ -357,6 +453,39 @@ impl Cache {
     /// Stores what a read returned, unless the key was invalidated or the cache flushed
     /// since the ticket was taken. `pttl_ms` is the key's remaining TTL (`-1`: none).
     pub(super) async fn fill(&self, ticket: Ticket<'_>, record: &SessionState, pttl_ms: i64) {
+        self.run_hook(&ticket.key).await;
+        let Some(expires_at) = self.deadline(ticket.sent_at, pttl_ms) else {
+            return;
+        };
+        let entry = Entry {
+            state: Arc::new(record.clone()),
+            expires_at,
+        };
+        let mut state = self.lock();
+        let fresh = state.unchanged_since(&ticket.key, ticket.taken_at);
+        if fresh {
+            state.insert(self.capacity, ticket.key.clone(), entry);
+        }
+        drop(state);
+        if !fresh {
+            tracing::debug!("a session read raced with an invalidation; not cached");
+        }
+    }
+
+    /// When an entry read or written by a command sent at `sent_at` stops being served: the
+    /// earlier of the key's TTL deadline (`ttl_ms` from then; `-1`: no TTL) and the maximum
+    /// age. `None` for a key that is gone (`-2`) or about to be.
+    fn deadline(&self, sent_at: Instant, ttl_ms: i64) -> Option<Instant> {
+        let max_age_deadline = sent_at + self.max_age;
+        match u64::try_from(ttl_ms) {
+            Ok(ttl) if ttl > 0 => Some(max_age_deadline.min(sent_at + Duration::from_millis(ttl))),
+            _ if ttl_ms == -1 => Some(max_age_deadline),
+            _ => None,
+        }
+    }
+
+    /// Runs the tests' hook, if one is set, between a reply and its insert.
+    async fn run_hook(&self, key: &str) {
         if self.has_hook.load(Ordering::Acquire) {
             let hook = self
                 .hook
@@ -364,33 +493,8 @@ impl Cache {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .clone();
             if let Some(hook) = hook {
-                hook(ticket.key.clone()).await;
+                hook(key.to_owned()).await;
             }
-        }
-        let max_age_deadline = ticket.sent_at + self.max_age;
-        let expires_at = match u64::try_from(pttl_ms) {
-            Ok(ttl) if ttl > 0 => max_age_deadline.min(ticket.sent_at + Duration::from_millis(ttl)),
-            // No TTL.
-            _ if pttl_ms == -1 => max_age_deadline,
-            // Gone already (`-2`), or about to be.
-            _ => return,
-        };
-        let entry = Entry {
-            state: Arc::new(record.clone()),
-            expires_at,
-        };
-        let mut state = self.lock();
-        let fresh = state.flushed_at <= ticket.taken_at
-            && state
-                .fills
-                .get(&ticket.key)
-                .is_none_or(|fill| fill.invalidated_at <= ticket.taken_at);
-        if fresh {
-            state.insert(self.capacity, ticket.key.clone(), entry);
-        }
-        drop(state);
-        if !fresh {
-            tracing::debug!("a session read raced with an invalidation; not cached");
         }
     }
 

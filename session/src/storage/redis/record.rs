@@ -142,6 +142,40 @@ pub(super) fn reply_fields(reply: &redis::Value) -> Result<FieldPairs<'_>, Redis
     }
 }
 
+/// The field/value pairs of a record as the write scripts of a store with a near cache
+/// return it: `<length>:<bytes>` for every field and every value, in `HGETALL` order.
+pub(super) fn packed_fields(mut packed: &[u8]) -> Result<FieldPairs<'_>, RedisStoreError> {
+    let mut pairs = Vec::new();
+    while !packed.is_empty() {
+        let (field, rest) = packed_item(packed)?;
+        let (value, rest) = packed_item(rest)?;
+        pairs.push((field, value));
+        packed = rest;
+    }
+    Ok(pairs)
+}
+
+/// The first `<length>:<bytes>` item of `packed`, and what follows it.
+fn packed_item(packed: &[u8]) -> Result<(&[u8], &[u8]), RedisStoreError> {
+    let malformed = || invalid("the record returned by a write is malformed".to_owned());
+    // A length has at most 20 digits.
+    let colon = packed
+        .iter()
+        .take(21)
+        .position(|&byte| byte == b':')
+        .ok_or_else(malformed)?;
+    let (digits, rest) = (&packed[..colon], &packed[colon + 1..]);
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(malformed());
+    }
+    let len = std::str::from_utf8(digits)
+        .ok()
+        .and_then(|digits| digits.parse::<usize>().ok())
+        .filter(|&len| len <= rest.len())
+        .ok_or_else(malformed)?;
+    Ok(rest.split_at(len))
+}
+
 fn bulk(item: &redis::Value) -> Result<&[u8], RedisStoreError> {
     match item {
         redis::Value::BulkString(bytes) => Ok(bytes),
@@ -268,6 +302,52 @@ mod tests {
         ] {
             assert!(reply_fields(&bad).is_err(), "{bad:?}");
         }
+    }
+
+    /// What the write scripts' `return_record` makes of a hash.
+    fn pack(args: &[Vec<u8>]) -> Vec<u8> {
+        let mut packed = Vec::new();
+        for item in args {
+            packed.extend_from_slice(item.len().to_string().as_bytes());
+            packed.push(b':');
+            packed.extend_from_slice(item);
+        }
+        packed
+    }
+
+    #[test]
+    fn packed_records_round_trip() {
+        let state = state(json!({"user": "a:b", "_x": {"n": [1, 2]}, "empty": ""}));
+        let args = encode_new(&state, 7).expect("encodes");
+        let packed = pack(&args);
+        let fields = packed_fields(&packed).expect("unpacks");
+        assert_eq!(fields.len(), args.len() / 2);
+        assert_eq!(decode(fields).expect("decodes"), Some(state));
+        assert!(packed_fields(b"").expect("empty").is_empty());
+    }
+
+    #[test]
+    fn malformed_packed_records_are_errors() {
+        for bad in [
+            &b"3:__v"[..],
+            b"3:__v7:2:1000",
+            b"3:__v",
+            b"x:__v1:2",
+            b":__v",
+            b"+3:__v1:2",
+            b"3__v",
+            b"99999999999999999999999:a1:b",
+        ] {
+            assert!(
+                packed_fields(bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        assert_eq!(
+            packed_fields(b"3:__v1:2").expect("one pair"),
+            vec![(&b"__v"[..], &b"2"[..])]
+        );
     }
 
     fn pairs(args: &[Vec<u8>]) -> Vec<(Vec<u8>, Vec<u8>)> {

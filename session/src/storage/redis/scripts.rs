@@ -11,11 +11,11 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
-/// Creates a session only if its key is absent (`SET NX` semantics).
-///
-/// `ARGV[1]`: TTL in milliseconds (> 0); `ARGV[2..]`: field/value pairs (never empty: the
-/// envelope is always there). Returns 1 when created, 0 when the key already exists.
-const CREATE: &str = r"
+/// Everything of [`CREATE`] but its answer: returns 0 when the key exists, else writes the
+/// record and its TTL.
+macro_rules! create_body {
+    () => {
+        r"
 local key = KEYS[1]
 if redis.call('EXISTS', key) == 1 then
   return 0
@@ -24,8 +24,9 @@ for i = 2, #ARGV, 200 do
   redis.call('HSET', key, unpack(ARGV, i, math.min(i + 199, #ARGV)))
 end
 redis.call('PEXPIRE', key, ARGV[1])
-return 1
-";
+"
+    };
+}
 
 /// The opening of every script that writes an existing session: returns 0 when the key does
 /// not exist (nothing is written), deletes the session when the TTL (`ARGV[1]`, milliseconds)
@@ -51,29 +52,10 @@ local valid = envelope
     };
 }
 
-/// The close of those scripts: a valid envelope becomes `2:<ARGV[2]>`, the last-seen time in
-/// Unix milliseconds (which upgrades a version 1 record), and the key gets its TTL.
-macro_rules! close_existing {
+/// The middle of the update scripts: replaces the whole state or patches fields.
+macro_rules! update_body {
     () => {
         r"
-if valid then
-  redis.call('HSET', key, '__v', '2:' .. ARGV[2])
-end
-redis.call('PEXPIRE', key, ttl)
-return 1
-"
-    };
-}
-
-/// Patches or replaces an existing session; never creates one.
-///
-/// `ARGV[1]`: TTL in milliseconds (<= 0 deletes the session); `ARGV[2]`: now, Unix
-/// milliseconds; `ARGV[3]`: `1` to replace the whole state (the envelope is written anew), `0` to
-/// patch; `ARGV[4]`: how many fields to delete (`n`); `ARGV[5 .. 4 + n]`: those fields; the
-/// rest: field/value pairs to set. Returns 0 when the key does not exist, 1 otherwise.
-const UPDATE: &str = concat!(
-    open_existing!(),
-    r"
 local first_pair = 5 + tonumber(ARGV[4])
 if ARGV[3] == '1' then
   redis.call('DEL', key)
@@ -85,16 +67,110 @@ end
 for i = first_pair, #ARGV, 200 do
   redis.call('HSET', key, unpack(ARGV, i, math.min(i + 199, #ARGV)))
 end
-",
-    close_existing!()
+"
+    };
+}
+
+/// The end of the scripts that write an existing session: a valid envelope becomes
+/// `2:<ARGV[2]>`, the last-seen time in Unix milliseconds (which upgrades a version 1
+/// record), and the key gets its TTL.
+macro_rules! close_existing {
+    () => {
+        r"
+if valid then
+  redis.call('HSET', key, '__v', '2:' .. ARGV[2])
+end
+redis.call('PEXPIRE', key, ttl)
+"
+    };
+}
+
+/// The answer of the scripts of a store with a near cache: the record the script left, read
+/// back with `HGETALL` (which makes Redis track the key again for the calling connection:
+/// the script's own writes have just removed it from Redis's tracking table) and packed into
+/// one string, `<length>:<bytes>` for every field and every value, so that the reply is one
+/// element to parse whatever the size of the session.
+macro_rules! return_record {
+    () => {
+        r"
+local fields = redis.call('HGETALL', key)
+for i = 1, #fields do
+  fields[i] = #fields[i] .. ':' .. fields[i]
+end
+return table.concat(fields)
+"
+    };
+}
+
+/// Creates a session only if its key is absent (`SET NX` semantics).
+///
+/// `ARGV[1]`: TTL in milliseconds (> 0); `ARGV[2..]`: field/value pairs (never empty: the
+/// envelope is always there). Returns 1 when created, 0 when the key already exists.
+const CREATE: &str = concat!(create_body!(), "return 1\n");
+
+/// [`CREATE`] for a store with a near cache: it also reads the key's TTL, so that Redis
+/// tracks the key for the calling connection (the record is exactly what the caller sent).
+const CREATE_TRACKED: &str = concat!(create_body!(), "redis.call('PTTL', key)\nreturn 1\n");
+
+/// Patches or replaces an existing session; never creates one.
+///
+/// `ARGV[1]`: TTL in milliseconds (<= 0 deletes the session); `ARGV[2]`: now, Unix
+/// milliseconds; `ARGV[3]`: `1` to replace the whole state (the envelope is written anew), `0` to
+/// patch; `ARGV[4]`: how many fields to delete (`n`); `ARGV[5 .. 4 + n]`: those fields; the
+/// rest: field/value pairs to set. Returns 0 when the key does not exist, 1 otherwise.
+const UPDATE: &str = concat!(
+    open_existing!(),
+    update_body!(),
+    close_existing!(),
+    "return 1\n"
+);
+
+/// [`UPDATE`] for a store with a near cache: when it wrote, it returns the record it left
+/// (see `return_record`) instead of 1.
+const UPDATE_RETURNING: &str = concat!(
+    open_existing!(),
+    update_body!(),
+    close_existing!(),
+    return_record!()
 );
 
 /// Extends the lifetime of an existing session and records when it was last seen.
 ///
 /// `ARGV[1]`: TTL in milliseconds (<= 0 deletes the session); `ARGV[2]`: now, Unix
 /// milliseconds. Returns 0 when the key does not exist.
-const TOUCH: &str = concat!(open_existing!(), close_existing!());
+const TOUCH: &str = concat!(open_existing!(), close_existing!(), "return 1\n");
 
-pub(super) static CREATE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(CREATE));
-pub(super) static UPDATE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(UPDATE));
-pub(super) static TOUCH_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(TOUCH));
+/// [`TOUCH`] for a store with a near cache: returns the record, like [`UPDATE_RETURNING`].
+const TOUCH_RETURNING: &str = concat!(open_existing!(), close_existing!(), return_record!());
+
+static CREATE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(CREATE));
+static UPDATE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(UPDATE));
+static TOUCH_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(TOUCH));
+static CREATE_TRACKED_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(CREATE_TRACKED));
+static UPDATE_RETURNING_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(UPDATE_RETURNING));
+static TOUCH_RETURNING_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(TOUCH_RETURNING));
+
+/// The writes, each with its script for a store without and with a near cache.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Write {
+    /// [`CREATE`] / [`CREATE_TRACKED`].
+    Create,
+    /// [`UPDATE`] / [`UPDATE_RETURNING`].
+    Update,
+    /// [`TOUCH`] / [`TOUCH_RETURNING`].
+    Touch,
+}
+
+impl Write {
+    /// The script of this write; `cached`: the variant for a store with a near cache.
+    pub(super) fn script(self, cached: bool) -> &'static Script {
+        match (self, cached) {
+            (Self::Create, false) => &CREATE_SCRIPT,
+            (Self::Create, true) => &CREATE_TRACKED_SCRIPT,
+            (Self::Update, false) => &UPDATE_SCRIPT,
+            (Self::Update, true) => &UPDATE_RETURNING_SCRIPT,
+            (Self::Touch, false) => &TOUCH_SCRIPT,
+            (Self::Touch, true) => &TOUCH_RETURNING_SCRIPT,
+        }
+    }
+}

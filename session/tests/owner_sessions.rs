@@ -128,3 +128,51 @@ mod link_failure {
         assert!(store.0.is_empty(), "the unlinked session was kept");
     }
 }
+
+/// With lazy loading, the session an extractor loads carries the store's owner index too.
+#[actix_web::test]
+async fn owner_operations_work_with_lazy_loading() {
+    use actix_web::{App, HttpResponse, cookie::Key, test, web};
+    use session::{Session, SessionMiddleware};
+
+    let app = test::init_service(
+        App::new()
+            .wrap(
+                SessionMiddleware::builder(MemorySessionStore::new(), Key::generate())
+                    .lazy_loading(true)
+                    .build(),
+            )
+            .route(
+                "/login",
+                web::post().to(|session: Session| async move {
+                    session.set_owner("alice");
+                    HttpResponse::Ok().finish()
+                }),
+            )
+            .route(
+                "/count",
+                web::get().to(|session: Session| async move {
+                    match session.owner_sessions().await {
+                        Ok(listed) => HttpResponse::Ok().body(listed.len().to_string()),
+                        Err(err) => HttpResponse::Conflict().body(err.to_string()),
+                    }
+                }),
+            ),
+    )
+    .await;
+    let res = test::call_service(&app, test::TestRequest::post().uri("/login").to_request()).await;
+    let cookie = res
+        .response()
+        .cookies()
+        .next()
+        .expect("a session cookie")
+        .into_owned();
+    let req = test::TestRequest::get()
+        .uri("/count")
+        .cookie(cookie)
+        .to_request();
+    assert_eq!(
+        test::read_body(test::call_service(&app, req).await).await,
+        "1"
+    );
+}

@@ -71,7 +71,7 @@ fn fixture(text: &str) -> &str {
 }
 
 /// An app with the fixtures' middleware settings: `GET /entries` answers the session's
-/// entries, `POST /visit` sets `visits` to 3.
+/// entries, `GET /public-id` its public id, `POST /visit` sets `visits` to 3.
 async fn app<S: SessionStore + 'static>(
     store: S,
     clock: Clock,
@@ -89,6 +89,12 @@ async fn app<S: SessionStore + 'static>(
                 web::get().to(|session: Session| async move {
                     let entries = session.entries().clone();
                     HttpResponse::Ok().json(entries)
+                }),
+            )
+            .route(
+                "/public-id",
+                web::get().to(|session: Session| async move {
+                    HttpResponse::Ok().json(session.public_id())
                 }),
             )
             .route(
@@ -382,6 +388,30 @@ mod cookie {
             store.load(&refreshed).await.expect("load"),
             Some(stored_state())
         );
+    }
+
+    /// A session stored before public ids existed has none until its next write, then keeps
+    /// the one it got.
+    #[actix_web::test]
+    async fn a_version_1_cookie_gets_a_public_id_on_its_next_write() {
+        let clock = clock_at(Duration::minutes(2));
+        let app = app(CookieSessionStore::with_clock(clock.clone()), clock.clone()).await;
+        let public_id = test::TestRequest::get().uri("/public-id");
+        let (before, _) = send(&app, public_id, fixture(COOKIE)).await;
+        assert_eq!(before, Value::Null);
+        let visit = test::TestRequest::post().uri("/visit");
+        let (_, cookie) = send(&app, visit, fixture(COOKIE)).await;
+        let cookie = cookie.expect("a changed cookie session gets a new cookie");
+        let (after, _) = send(&app, test::TestRequest::get().uri("/public-id"), &cookie).await;
+        let id = after
+            .as_str()
+            .expect("a public id after the write")
+            .to_owned();
+        assert_eq!(id.len(), 22, "{id}");
+        let (_, again) = send(&app, test::TestRequest::post().uri("/visit"), &cookie).await;
+        let again = again.expect("a new cookie");
+        let (kept, _) = send(&app, test::TestRequest::get().uri("/public-id"), &again).await;
+        assert_eq!(kept, json!(id), "the public id changed on a later write");
     }
 
     /// Through the middleware: the version 1 cookie still opens, and a change is sent back

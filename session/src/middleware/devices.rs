@@ -38,6 +38,14 @@ impl NextMeta {
         req: &HttpRequest,
         configuration: &Configuration,
     ) -> Self {
+        let bound = stored.as_ref().is_some_and(|meta| meta.owner.is_some());
+        if edits.is_empty() && !bound {
+            // The common case: nothing to decide, and no clock to read.
+            return Self {
+                meta: stored,
+                changed: false,
+            };
+        }
         let now = configuration.clock.now().unix_timestamp();
         let settings = &configuration.devices;
         let mut next = Self {

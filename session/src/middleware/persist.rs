@@ -225,7 +225,14 @@ fn with_internal_entries(
     mut meta: NextMeta,
 ) -> Plan {
     let (changes, writes_meta) = match &mut write {
-        StoreWrite::Skip(_) => (None, false),
+        // Nothing written: nothing for the index either (and no copies of the binding).
+        StoreWrite::Skip(_) => {
+            return Plan {
+                write,
+                ttl,
+                index: IndexUpdate::Nothing,
+            };
+        }
         StoreWrite::Delete(_) | StoreWrite::Renew(_, None) => {
             let index = match meta.binding() {
                 Some((owner, public_id)) => IndexUpdate::Unlink(owner, public_id),
@@ -252,10 +259,8 @@ fn with_internal_entries(
         }
     }
     let index = match meta.binding() {
-        Some((owner, public_id)) if !matches!(write, StoreWrite::Skip(_)) => {
-            IndexUpdate::Link(owner, public_id)
-        }
-        _ => IndexUpdate::Nothing,
+        Some((owner, public_id)) => IndexUpdate::Link(owner, public_id),
+        None => IndexUpdate::Nothing,
     };
     Plan { write, ttl, index }
 }

@@ -259,6 +259,21 @@ impl std::fmt::Debug for MemorySessionStore {
     }
 }
 
+/// What `record` says about session `public_id` of `owner`, if it is live and still that
+/// owner's session with that id.
+fn owned_info(
+    record: &Record,
+    owner: &str,
+    public_id: &str,
+    now: OffsetDateTime,
+) -> Option<SessionInfo> {
+    if !record.is_live(now) {
+        return None;
+    }
+    let (info, bound_to) = SessionInfo::from_stored(&record.state)?;
+    (info.public_id == public_id && bound_to.as_deref() == Some(owner)).then_some(info)
+}
+
 /// Removes the expired sessions of one shard, giving memory back when the shard shrank a lot.
 fn sweep(map: &mut HashMap<String, Record>, now: OffsetDateTime) -> usize {
     let before = map.len();
@@ -410,14 +425,7 @@ impl OwnerIndex for MemorySessionStore {
         let Some(key) = key else {
             return Ok(false);
         };
-        let owned = self
-            .owned_record(&key, owner, public_id, self.inner.clock.now())
-            .is_some();
-        if owned {
-            self.delete(&key)
-                .await
-                .map_err(|err| OwnerError::Store(err.into()))?;
-        }
+        let owned = self.delete_if_owned(&key, owner, public_id, self.inner.clock.now());
         self.unlink_owner(owner, public_id).await?;
         Ok(owned)
     }
@@ -445,12 +453,33 @@ impl MemorySessionStore {
         public_id: &str,
         now: OffsetDateTime,
     ) -> Option<SessionInfo> {
-        let shard = self.shard(key.as_ref());
-        let record = shard
+        owned_info(
+            self.shard(key.as_ref()).get(key.as_ref())?,
+            owner,
+            public_id,
+            now,
+        )
+    }
+
+    /// Deletes the record under `key` if it is live and still session `public_id` of `owner`,
+    /// checked and removed under one lock, so that a session re-bound meanwhile is never
+    /// deleted in its new owner's name.
+    fn delete_if_owned(
+        &self,
+        key: &SessionKey,
+        owner: &str,
+        public_id: &str,
+        now: OffsetDateTime,
+    ) -> bool {
+        let mut shard = self.shard(key.as_ref());
+        let owned = shard
             .get(key.as_ref())
-            .filter(|record| record.is_live(now))?;
-        let (info, bound_to) = SessionInfo::from_stored(&record.state)?;
-        (info.public_id == public_id && bound_to.as_deref() == Some(owner)).then_some(info)
+            .and_then(|record| owned_info(record, owner, public_id, now))
+            .is_some();
+        if owned {
+            shard.remove(key.as_ref());
+        }
+        owned
     }
 
     /// Keeps the index entries of `owner` for which `keep(public_id, key)` holds.
@@ -471,22 +500,17 @@ impl MemorySessionStore {
         keep: Option<&str>,
     ) -> Result<usize, OwnerError> {
         let now = self.inner.clock.now();
-        let mut ended = Vec::new();
+        let mut ended = 0;
         self.prune_owner(owner, |public_id, key| {
             if keep == Some(public_id) {
                 return true;
             }
-            if self.owned_record(key, owner, public_id, now).is_some() {
-                ended.push(key.clone());
+            if self.delete_if_owned(key, owner, public_id, now) {
+                ended += 1;
             }
             false
         });
-        for key in &ended {
-            self.delete(key)
-                .await
-                .map_err(|err| OwnerError::Store(err.into()))?;
-        }
-        Ok(ended.len())
+        Ok(ended)
     }
 
     /// When the session under `key` was created, if it is live.

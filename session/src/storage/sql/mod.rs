@@ -160,8 +160,8 @@ pub(crate) trait Backend: Send + Sync + 'static {
         owner: &str,
         now: i64,
     ) -> impl Future<Output = Result<Vec<String>, sqlx::Error>> + Send;
-    /// Deletes the rows of `owner` (only `only`, if given; all but `except`, if given) and
-    /// returns how many of them were live.
+    /// Deletes the rows linked to `owner` whose state names it too (only `only`, if given;
+    /// all but `except`, if given) and returns how many of them were live.
     fn revoke(
         &self,
         owner: &str,
@@ -385,7 +385,7 @@ impl<B: Backend> Core<B> {
             .filter(|(_, named)| named.as_deref() == Some(owner))
             .map(|(info, _)| info)
             .collect();
-        sessions.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
+        sessions.sort_by_key(|info| std::cmp::Reverse(info.last_seen));
         Ok(sessions)
     }
 

@@ -270,3 +270,58 @@ impl Backend for SqliteBackend {
         Ok(live)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store on a new file in a fresh temporary directory.
+    async fn store(name: &str) -> (SqliteSessionStore, std::path::PathBuf) {
+        let dir =
+            std::env::temp_dir().join(format!("session-sqlite-unit-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = SqliteSessionStore::new(dir.join("s.db").to_str().unwrap())
+            .await
+            .unwrap();
+        (store, dir)
+    }
+
+    #[actix_rt::test]
+    async fn an_insert_never_overwrites_a_live_row_but_reuses_an_expired_one() {
+        let (store, dir) = store("insert").await;
+        let backend = &store.core.backend;
+        let live = Stamp {
+            now: 1_000,
+            expires_at: 2_000,
+        };
+        assert!(
+            backend
+                .insert("1:id", r#"{"user":"first"}"#, live)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !backend
+                .insert("1:id", r#"{"user":"second"}"#, live)
+                .await
+                .unwrap()
+        );
+        let data = backend.load("1:id", 1_500).await.unwrap();
+        assert_eq!(data.as_deref(), Some(r#"{"user":"first"}"#));
+        // At 2000 the first row has expired: the id is free again.
+        let later = Stamp {
+            now: 2_000,
+            expires_at: 3_000,
+        };
+        assert!(
+            backend
+                .insert("1:id", r#"{"user":"third"}"#, later)
+                .await
+                .unwrap()
+        );
+        let data = backend.load("1:id", 2_500).await.unwrap();
+        assert_eq!(data.as_deref(), Some(r#"{"user":"third"}"#));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

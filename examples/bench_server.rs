@@ -176,6 +176,9 @@ async fn run(options: Options) -> std::io::Result<()> {
                 .wrap(actix_middleware(store.clone(), mode, ttl))
                 .configure(configure))
         }
+        (_, StoreKind::Postgres | StoreKind::Sqlite) => Err(std::io::Error::other(
+            "the SQL stores are measured in-process (benches/middleware.rs), not here",
+        )),
     }
 }
 

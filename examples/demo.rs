@@ -10,6 +10,13 @@
 //! ```text
 //! SESSION_STORE=redis SESSION_REDIS__URL=redis://127.0.0.1:6379 cargo run --example demo
 //! ```
+//!
+//! or on a SQLite file, where visitors stay signed in across restarts (with a fixed
+//! `SESSION_SECRET_KEY`):
+//!
+//! ```text
+//! SESSION_STORE=sqlite SESSION_SQLITE__PATH=/tmp/demo-sessions.db cargo run --example demo
+//! ```
 #![forbid(unsafe_code)]
 
 use std::process::ExitCode;

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh machine, and checks it is there:
 #   redis-server + redis-cli   the Redis store tests start their own servers
+#   postgresql                 the Postgres store tests start a private cluster (initdb, pg_ctl,
+#                              pg_dump; Debian keeps them in /usr/lib/postgresql/<version>/bin)
 #   chromium + chromedriver    the demo's end-to-end browser test (examples/tests/browser.rs)
 #
 #   valgrind, wrk              only with --bench: scripts/bench-callgrind.sh, scripts/bench-load.sh
@@ -14,7 +16,7 @@
 set -euo pipefail
 
 CHECK_ONLY=false
-ORDER=(redis browser)
+ORDER=(redis postgres browser)
 for arg in "$@"; do
   case "$arg" in
     --check) CHECK_ONLY=true ;;
@@ -29,21 +31,33 @@ CHROMEDRIVER="${CHROMEDRIVER:-chromedriver}"
 # Each requirement: the commands that must be on PATH, and the Debian packages that bring them.
 declare -A PACKAGES=(
   [redis]="redis-server"
+  [postgres]="postgresql"
   [browser]="chromium chromium-driver"
   [valgrind]="valgrind"
   [wrk]="wrk"
 )
 declare -A COMMANDS=(
   [redis]="redis-server redis-cli"
+  [postgres]="initdb pg_ctl pg_dump"
   [browser]="$CHROMIUM $CHROMEDRIVER"
   [valgrind]="valgrind"
   [wrk]="wrk"
 )
 
+# Where the Postgres server tools are: PG_BIN, the newest /usr/lib/postgresql/*/bin, or PATH
+# (the same order as the tests' tests/support/postgres_server.rs).
+pg_bin() {
+  if [ -n "${PG_BIN:-}" ]; then echo "$PG_BIN"; return; fi
+  local dir
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [ -n "$dir" ] && [ -x "$dir/initdb" ]; then echo "$dir"; return; fi
+  dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/initdb)"
+}
+
 has_all() {
   local cmd
   for cmd in $1; do
-    command -v "$cmd" >/dev/null 2>&1 || return 1
+    command -v "$cmd" >/dev/null 2>&1 || [ -x "$(pg_bin)/$cmd" ] || return 1
   done
 }
 
@@ -86,7 +100,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     done
     echo "This script installs them itself when it runs as root (or with password-less sudo)"
     echo "on a system with apt-get. Elsewhere: Redis >= 6 (brew install redis, dnf install redis,"
-    echo "pacman -S redis, apk add redis), a matching Chromium + ChromeDriver pair (or point"
+    echo "pacman -S redis, apk add redis), PostgreSQL >= 12 (its initdb, pg_ctl and pg_dump; set PG_BIN to their directory), a matching Chromium + ChromeDriver pair (or point"
     echo "the CHROMIUM and CHROMEDRIVER environment variables at one), valgrind and wrk."
   } >&2
   exit 1
@@ -95,6 +109,7 @@ fi
 for need in "${ORDER[@]}"; do
   case "$need" in
     redis) redis-server --version; redis-cli --version ;;
+    postgres) "$(pg_bin)/initdb" --version ;;
     browser) "$CHROMEDRIVER" --version ;;
     valgrind) valgrind --version ;;
     wrk) command -v wrk ;;

@@ -35,6 +35,8 @@ impl SessionConfig {
             StoreKind::Memory => AnyStore::Memory(MemorySessionStore::new()),
             StoreKind::Cookie => AnyStore::Cookie(CookieSessionStore::default()),
             StoreKind::Redis => self.redis_store().await?,
+            StoreKind::Postgres => self.postgres_store().await?,
+            StoreKind::Sqlite => self.sqlite_store().await?,
         };
         self.assemble(store, key)
     }
@@ -167,6 +169,117 @@ impl SessionConfig {
             .with_value(Some("\"redis\"".to_owned())),
         ]))
     }
+}
+
+impl SessionConfig {
+    #[cfg(feature = "postgres")]
+    async fn postgres_store(&self) -> Result<AnyStore, ConfigError> {
+        use session::storage::PostgresSessionStore;
+
+        let postgres = &self.postgres;
+        let url = postgres.url.clone().unwrap_or_default();
+        let mut builder = PostgresSessionStore::builder(url)
+            .table(postgres.table.clone())
+            .pool_size(postgres.pool_size);
+        if let Some(schema) = &postgres.schema {
+            builder = builder.schema(schema.clone());
+        }
+        if let Some(timeout) = postgres.connect_timeout {
+            builder = builder.connect_timeout(timeout);
+        }
+        if let Some(interval) = postgres.sweep_interval {
+            builder = builder.sweep_interval(interval.as_option());
+        }
+        let shown = postgres
+            .url
+            .as_deref()
+            .map(|url| format!("{:?}", session::storage::redact_url(url)));
+        builder
+            .build()
+            .await
+            .map(AnyStore::Postgres)
+            .map_err(|err| sql_store_problem("postgres.url", "Postgres", &err, shown))
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    async fn postgres_store(&self) -> Result<AnyStore, ConfigError> {
+        Err(missing_feature("postgres"))
+    }
+
+    #[cfg(feature = "sqlite")]
+    async fn sqlite_store(&self) -> Result<AnyStore, ConfigError> {
+        use session::storage::SqliteSessionStore;
+
+        let sqlite = &self.sqlite;
+        let (key, target) = match (&sqlite.path, &sqlite.url) {
+            (Some(path), _) => ("sqlite.path", path.clone()),
+            (None, url) => ("sqlite.url", url.clone().unwrap_or_default()),
+        };
+        let mut builder = SqliteSessionStore::builder(target.clone())
+            .table(sqlite.table.clone())
+            .pool_size(sqlite.pool_size);
+        if let Some(timeout) = sqlite.busy_timeout {
+            builder = builder.busy_timeout(timeout);
+        }
+        if let Some(interval) = sqlite.sweep_interval {
+            builder = builder.sweep_interval(interval.as_option());
+        }
+        builder
+            .build()
+            .await
+            .map(AnyStore::Sqlite)
+            .map_err(|err| sql_store_problem(key, "SQLite", &err, Some(format!("{target:?}"))))
+    }
+
+    #[cfg(not(feature = "sqlite"))]
+    async fn sqlite_store(&self) -> Result<AnyStore, ConfigError> {
+        Err(missing_feature("sqlite"))
+    }
+}
+
+/// A SQL store that could not be built, as a problem about the key at fault: the table or
+/// schema name, else `url_key` (the database) with `url` (shown without its password).
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+fn sql_store_problem(
+    url_key: &str,
+    name: &str,
+    err: &session::storage::SqlStoreError,
+    url: Option<String>,
+) -> ConfigError {
+    use session::storage::SqlStoreError;
+
+    let section = url_key.split('.').next().unwrap_or(url_key);
+    let (key, value) = match err {
+        SqlStoreError::InvalidName { what, name } => {
+            (format!("{section}.{what}"), Some(format!("{name:?}")))
+        }
+        _ => (url_key.to_owned(), url),
+    };
+    // The cause says why (refused, unknown host, bad password), never with the password.
+    let cause = std::error::Error::source(err)
+        .map(|cause| format!(" ({cause})"))
+        .unwrap_or_default();
+    ConfigError::new(vec![
+        Problem::new(
+            key,
+            format!("could not set up the {name} store: {err}{cause}"),
+        )
+        .with_value(value),
+    ])
+}
+
+/// `store = "<store>"` in a build without the feature of that name.
+#[cfg(any(not(feature = "postgres"), not(feature = "sqlite")))]
+fn missing_feature(store: &str) -> ConfigError {
+    ConfigError::new(vec![
+        Problem::new(
+            "store",
+            format!(
+                "store = \"{store}\" needs session-config's `{store}` feature, which this build lacks"
+            ),
+        )
+        .with_value(Some(format!("\"{store}\""))),
+    ])
 }
 
 /// The runtime's refusal as problems about our keys. `validate` has refused all of these

@@ -40,6 +40,10 @@ pub struct SessionConfig {
     pub lifecycle: LifecycleConfig,
     /// The `[redis]` section, used when `store = "redis"`.
     pub redis: RedisConfig,
+    /// The `[postgres]` section, used when `store = "postgres"`.
+    pub postgres: PostgresConfig,
+    /// The `[sqlite]` section, used when `store = "sqlite"`.
+    pub sqlite: SqliteConfig,
     /// The `[transport]` section: where the session token travels.
     pub transport: TransportConfig,
     /// The `[devices]` section: what is recorded about sessions bound to an owner.
@@ -57,6 +61,8 @@ impl Default for SessionConfig {
             cookie: CookieConfig::default(),
             lifecycle: LifecycleConfig::default(),
             redis: RedisConfig::default(),
+            postgres: PostgresConfig::default(),
+            sqlite: SqliteConfig::default(),
             transport: TransportConfig::default(),
             devices: DevicesConfig::default(),
         }
@@ -75,6 +81,10 @@ pub enum StoreKind {
     Cookie,
     /// `"redis"`: Redis or Redis Cluster (needs this crate's `redis` feature).
     Redis,
+    /// `"postgres"`: a Postgres table (needs this crate's `postgres` feature).
+    Postgres,
+    /// `"sqlite"`: a SQLite file (needs this crate's `sqlite` feature).
+    Sqlite,
 }
 
 impl StoreKind {
@@ -84,6 +94,8 @@ impl StoreKind {
             Self::Memory => "memory",
             Self::Cookie => "cookie",
             Self::Redis => "redis",
+            Self::Postgres => "postgres",
+            Self::Sqlite => "sqlite",
         }
     }
 }
@@ -423,7 +435,7 @@ impl fmt::Debug for RedisConfig {
     }
 }
 
-/// A Redis timeout: a duration, or `"off"` for none.
+/// A duration, or `"off"` for none: a Redis timeout, a sweep interval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Timeout {
     /// `"off"`: wait forever.
@@ -462,6 +474,96 @@ impl<'de> Deserialize<'de> for Timeout {
     }
 }
 
+/// The `[postgres]` section. The URL may carry a password: `Debug` hides it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PostgresConfig {
+    /// The database, e.g. `"postgres://app:secret@127.0.0.1/app"` (`postgres.url`, no
+    /// default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The session table (`postgres.table`, default `"sessions"`).
+    pub table: String,
+    /// The table's schema (`postgres.schema`, default: the connection's `search_path`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// The most pooled connections (`postgres.pool_size`, default `10`).
+    pub pool_size: u32,
+    /// The longest wait for a connection (`postgres.connect_timeout`, default: the store's,
+    /// 5 s).
+    #[serde(with = "duration::optional", skip_serializing_if = "Option::is_none")]
+    pub connect_timeout: Option<Duration>,
+    /// How often expired rows are deleted, or `"off"` (`postgres.sweep_interval`, default:
+    /// the store's, every minute).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sweep_interval: Option<Timeout>,
+}
+
+impl Default for PostgresConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            table: "sessions".to_owned(),
+            schema: None,
+            pool_size: 10,
+            connect_timeout: None,
+            sweep_interval: None,
+        }
+    }
+}
+
+impl fmt::Debug for PostgresConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresConfig")
+            .field("url", &self.url.as_deref().map(redact_url))
+            .field("table", &self.table)
+            .field("schema", &self.schema)
+            .field("pool_size", &self.pool_size)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("sweep_interval", &self.sweep_interval)
+            .finish()
+    }
+}
+
+/// The `[sqlite]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SqliteConfig {
+    /// The database file, created if missing (`sqlite.path`, no default), e.g.
+    /// `"/var/lib/myapp/sessions.db"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The database as a URL instead of `path` (`sqlite.url`, no default), e.g.
+    /// `"sqlite:///var/lib/myapp/sessions.db"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The session table (`sqlite.table`, default `"sessions"`).
+    pub table: String,
+    /// The most pooled connections (`sqlite.pool_size`, default `4`).
+    pub pool_size: u32,
+    /// How long a write waits for another one (`sqlite.busy_timeout`, default: the
+    /// store's, 5 s).
+    #[serde(with = "duration::optional", skip_serializing_if = "Option::is_none")]
+    pub busy_timeout: Option<Duration>,
+    /// How often expired rows are deleted, or `"off"` (`sqlite.sweep_interval`, default:
+    /// the store's, every minute).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sweep_interval: Option<Timeout>,
+}
+
+impl Default for SqliteConfig {
+    fn default() -> Self {
+        Self {
+            path: None,
+            url: None,
+            table: "sessions".to_owned(),
+            pool_size: 4,
+            busy_timeout: None,
+            sweep_interval: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -474,5 +576,10 @@ mod tests {
             ..RedisConfig::default()
         };
         assert!(!format!("{config:?}").contains("hunter2"));
+        let postgres = PostgresConfig {
+            url: Some("postgres://app:hunter2@db/app".to_owned()),
+            ..PostgresConfig::default()
+        };
+        assert!(!format!("{postgres:?}").contains("hunter2"));
     }
 }

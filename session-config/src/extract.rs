@@ -11,8 +11,8 @@ use serde::{Deserialize, de::DeserializeOwned};
 
 use crate::{
     config::{
-        CookieConfig, DevicesConfig, LifecycleConfig, RedisCacheConfig, RedisConfig, SessionConfig,
-        Timeout, TransportConfig,
+        CookieConfig, DevicesConfig, LifecycleConfig, PostgresConfig, RedisCacheConfig,
+        RedisConfig, SessionConfig, SqliteConfig, Timeout, TransportConfig,
     },
     duration,
     error::{ConfigError, Problem, from_figment_error, render_value, value_of},
@@ -59,7 +59,11 @@ fn from_figment(figment: &Figment) -> Result<SessionConfig, ConfigError> {
     let malformed: Vec<String> = problems.iter().map(|p| p.key().to_owned()).collect();
     let is_noise = |problem: &Problem| {
         malformed.iter().any(|key| {
-            key == problem.key() || (problem.key() == "store" && key.starts_with("redis."))
+            key == problem.key()
+                || (problem.key() == "store"
+                    && ["redis.", "postgres.", "sqlite."]
+                        .iter()
+                        .any(|section| key.starts_with(section)))
         })
     };
     for problem in validate(&config, true) {
@@ -155,6 +159,33 @@ impl Extractor<'_> {
                     .0,
             },
         };
+        let postgres = PostgresConfig {
+            url: self.field("postgres.url", defaults.postgres.url),
+            table: self.field("postgres.table", defaults.postgres.table),
+            schema: self.field("postgres.schema", defaults.postgres.schema),
+            pool_size: self.field("postgres.pool_size", defaults.postgres.pool_size),
+            connect_timeout: self
+                .field(
+                    "postgres.connect_timeout",
+                    defaults.postgres.connect_timeout.map(Dur),
+                )
+                .map(|d| d.0),
+            sweep_interval: self.field::<Option<Timeout>>(
+                "postgres.sweep_interval",
+                defaults.postgres.sweep_interval,
+            ),
+        };
+        let sqlite = SqliteConfig {
+            path: self.field("sqlite.path", defaults.sqlite.path),
+            url: self.field("sqlite.url", defaults.sqlite.url),
+            table: self.field("sqlite.table", defaults.sqlite.table),
+            pool_size: self.field("sqlite.pool_size", defaults.sqlite.pool_size),
+            busy_timeout: self
+                .field("sqlite.busy_timeout", defaults.sqlite.busy_timeout.map(Dur))
+                .map(|d| d.0),
+            sweep_interval: self
+                .field::<Option<Timeout>>("sqlite.sweep_interval", defaults.sqlite.sweep_interval),
+        };
         let transport = TransportConfig {
             kind: self.field("transport.kind", defaults.transport.kind),
             header: self.field("transport.header", defaults.transport.header),
@@ -186,6 +217,8 @@ impl Extractor<'_> {
             cookie,
             lifecycle,
             redis,
+            postgres,
+            sqlite,
             transport,
         })
     }
@@ -345,6 +378,20 @@ mod tests {
             key_prefix = "app:"
             connect_timeout = "1s"
             response_timeout = "off"
+            [postgres]
+            url = "postgres://app@db/app"
+            table = "web_sessions"
+            schema = "auth"
+            pool_size = 3
+            connect_timeout = "2s"
+            sweep_interval = "5m"
+            [sqlite]
+            path = "/tmp/s.db"
+            url = "sqlite:///tmp/s.db"
+            table = "web_sessions"
+            pool_size = 2
+            busy_timeout = "1s"
+            sweep_interval = "off"
             [transport]
             kind = "cookie-or-header"
             header = "x-session"

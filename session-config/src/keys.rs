@@ -25,6 +25,8 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "cookie",
     "lifecycle",
     "redis",
+    "postgres",
+    "sqlite",
     "transport",
     "devices",
 ];
@@ -55,6 +57,28 @@ pub(crate) const SECTIONS: &[(&str, &[&str])] = &[
             "connect_timeout",
             "response_timeout",
             "cache",
+        ],
+    ),
+    (
+        "postgres",
+        &[
+            "url",
+            "table",
+            "schema",
+            "pool_size",
+            "connect_timeout",
+            "sweep_interval",
+        ],
+    ),
+    (
+        "sqlite",
+        &[
+            "path",
+            "url",
+            "table",
+            "pool_size",
+            "busy_timeout",
+            "sweep_interval",
         ],
     ),
     ("transport", &["kind", "header", "response_header"]),
@@ -99,7 +123,7 @@ pub(crate) fn may_be_secret(key: &str) -> bool {
 
 /// Whether the key holds URLs, which may carry a password.
 pub(crate) fn is_url(key: &str) -> bool {
-    key.starts_with("redis.url") || key.starts_with("redis.cluster")
+    key.starts_with("redis.url") || key.starts_with("redis.cluster") || key == "postgres.url"
 }
 
 /// The known key within two edits (insertions, deletions, substitutions, swaps of neighbours:

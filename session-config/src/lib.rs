@@ -55,6 +55,10 @@
 //!   the client may read the state.
 //! - `"redis"` (feature `redis`): shared by every instance and survives restarts; set
 //!   `redis.url`, or `redis.cluster` for a Redis Cluster.
+//! - `"postgres"` (feature `postgres`): a table in the Postgres you run already; set
+//!   `postgres.url` (`SESSION_POSTGRES__URL`).
+//! - `"sqlite"` (feature `sqlite`): a SQLite file, sessions that survive a restart with no
+//!   server; set `sqlite.path` (`SESSION_SQLITE__PATH`).
 //!
 //! A store of your own goes through [`SessionConfig::build_with`], which applies everything
 //! but `store` and `[redis]`:
@@ -200,8 +204,9 @@ mod validate;
 pub use self::{
     config::{
         ClientIpConfig, ContentSecurityConfig, CookieConfig, DevicesConfig, LifecycleConfig,
-        LifecycleKind, RedisCacheConfig, RedisConfig, SameSiteConfig, SessionConfig, StoreKind,
-        Timeout, TransportConfig, TransportKind, TtlExtension,
+        LifecycleKind, PostgresConfig, RedisCacheConfig, RedisConfig, SameSiteConfig,
+        SessionConfig, SqliteConfig, StoreKind, Timeout, TransportConfig, TransportKind,
+        TtlExtension,
     },
     error::{ConfigError, Problem},
     keys::{CONFIG_ENV, DEFAULT_CONFIG_FILE, ENV_PREFIX},

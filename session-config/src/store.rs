@@ -3,8 +3,12 @@
 use std::fmt;
 
 use actix_web::cookie::time::Duration;
+#[cfg(feature = "postgres")]
+use session::storage::PostgresSessionStore;
 #[cfg(feature = "redis")]
 use session::storage::RedisSessionStore;
+#[cfg(feature = "sqlite")]
+use session::storage::SqliteSessionStore;
 use session::storage::{
     CookieSessionStore, DeleteError, LoadError, MemorySessionStore, SaveError, SessionChanges,
     SessionKey, SessionState, SessionStore, UpdateError,
@@ -26,6 +30,12 @@ pub enum AnyStore {
     /// `store = "redis"` (feature `redis`).
     #[cfg(feature = "redis")]
     Redis(RedisSessionStore),
+    /// `store = "postgres"` (feature `postgres`).
+    #[cfg(feature = "postgres")]
+    Postgres(PostgresSessionStore),
+    /// `store = "sqlite"` (feature `sqlite`).
+    #[cfg(feature = "sqlite")]
+    Sqlite(SqliteSessionStore),
 }
 
 impl AnyStore {
@@ -36,6 +46,10 @@ impl AnyStore {
             Self::Cookie(_) => crate::config::StoreKind::Cookie,
             #[cfg(feature = "redis")]
             Self::Redis(_) => crate::config::StoreKind::Redis,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(_) => crate::config::StoreKind::Postgres,
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(_) => crate::config::StoreKind::Sqlite,
         }
     }
 }
@@ -65,6 +79,20 @@ impl From<RedisSessionStore> for AnyStore {
     }
 }
 
+#[cfg(feature = "postgres")]
+impl From<PostgresSessionStore> for AnyStore {
+    fn from(store: PostgresSessionStore) -> Self {
+        Self::Postgres(store)
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl From<SqliteSessionStore> for AnyStore {
+    fn from(store: SqliteSessionStore) -> Self {
+        Self::Sqlite(store)
+    }
+}
+
 /// Calls the same method on whichever store is inside.
 macro_rules! delegate {
     ($self:ident, $store:ident => $call:expr) => {
@@ -73,6 +101,10 @@ macro_rules! delegate {
             AnyStore::Cookie($store) => $call.await,
             #[cfg(feature = "redis")]
             AnyStore::Redis($store) => $call.await,
+            #[cfg(feature = "postgres")]
+            AnyStore::Postgres($store) => $call.await,
+            #[cfg(feature = "sqlite")]
+            AnyStore::Sqlite($store) => $call.await,
         }
     };
 }
@@ -118,6 +150,19 @@ impl SessionStore for AnyStore {
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
         delegate!(self, store => store.update_changes(session_key, changes, ttl))
+    }
+
+    fn owner_index(&self) -> Option<session::storage::SharedOwnerIndex> {
+        match self {
+            Self::Memory(store) => store.owner_index(),
+            Self::Cookie(store) => store.owner_index(),
+            #[cfg(feature = "redis")]
+            Self::Redis(store) => store.owner_index(),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(store) => store.owner_index(),
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(store) => store.owner_index(),
+        }
     }
 
     async fn refresh(

@@ -30,6 +30,7 @@ pub(crate) fn validate(config: &SessionConfig, check_store: bool) -> Vec<Problem
     check_cookie(&config.cookie, &mut problems);
     check_lifecycle(&config.lifecycle, &mut problems);
     check_redis(config, check_store, &mut problems);
+    check_sql(config, check_store, &mut problems);
     check_transport(config, &mut problems);
     if config.devices.last_seen_interval > MAX_TTL {
         problems.push(Problem::new(
@@ -223,15 +224,92 @@ fn check_transport(config: &SessionConfig, problems: &mut Vec<Problem>) {
     }
 }
 
+/// `[postgres]` and `[sqlite]`: a database when the store is chosen, URLs of the right
+/// scheme, pools of at least one connection, intervals longer than zero. Table names are
+/// the store's to check (its refusal names the key).
+fn check_sql(config: &SessionConfig, check_store: bool, problems: &mut Vec<Problem>) {
+    let (postgres, sqlite) = (&config.postgres, &config.sqlite);
+    if check_store && config.store == StoreKind::Postgres && postgres.url.is_none() {
+        problems.push(Problem::new(
+            "store",
+            "store = \"postgres\" needs a database: set postgres.url (SESSION_POSTGRES__URL), e.g. \"postgres://app:secret@127.0.0.1/app\"",
+        ));
+    }
+    if check_store && config.store == StoreKind::Sqlite {
+        match (&sqlite.path, &sqlite.url) {
+            (None, None) => problems.push(Problem::new(
+                "store",
+                "store = \"sqlite\" needs a database file: set sqlite.path (SESSION_SQLITE__PATH), e.g. \"/var/lib/myapp/sessions.db\"",
+            )),
+            (Some(_), Some(_)) => problems.push(Problem::new(
+                "sqlite.url",
+                "set either sqlite.path or sqlite.url, not both",
+            )),
+            _ => {}
+        }
+    }
+    if let Some(url) = &postgres.url {
+        check_scheme(
+            "postgres.url",
+            url,
+            &["postgres://", "postgresql://"],
+            problems,
+        );
+    }
+    if let Some(url) = &sqlite.url {
+        check_scheme("sqlite.url", url, &["sqlite:"], problems);
+    }
+    if sqlite
+        .path
+        .as_deref()
+        .is_some_and(|path| path.trim().is_empty())
+    {
+        problems.push(Problem::new("sqlite.path", "must name a file"));
+    }
+    for (key, size) in [
+        ("postgres.pool_size", postgres.pool_size),
+        ("sqlite.pool_size", sqlite.pool_size),
+    ] {
+        if size == 0 {
+            problems.push(Problem::new(key, "must be at least 1"));
+        }
+    }
+    for (key, interval) in [
+        ("postgres.sweep_interval", postgres.sweep_interval),
+        ("sqlite.sweep_interval", sqlite.sweep_interval),
+    ] {
+        if interval == Some(Timeout::After(Duration::ZERO)) {
+            problems.push(Problem::new(
+                key,
+                "must be longer than zero (use \"off\" for no background sweeps)",
+            ));
+        }
+    }
+    for (key, timeout) in [
+        ("postgres.connect_timeout", postgres.connect_timeout),
+        ("sqlite.busy_timeout", sqlite.busy_timeout),
+    ] {
+        if timeout == Some(Duration::ZERO) {
+            problems.push(Problem::new(key, "must be longer than zero"));
+        }
+    }
+}
+
 const REDIS_SCHEMES: &[&str] = &["redis://", "rediss://", "redis+unix://", "unix://"];
 
 fn check_redis_url(key: &str, url: &str, problems: &mut Vec<Problem>) {
+    check_scheme(key, url, REDIS_SCHEMES, problems);
+}
+
+/// A URL must start with one of `schemes` and name something after it.
+fn check_scheme(key: &str, url: &str, schemes: &[&str], problems: &mut Vec<Problem>) {
     let lower = url.to_ascii_lowercase();
-    if !REDIS_SCHEMES.iter().any(|scheme| lower.starts_with(scheme)) || url.len() <= 8 {
+    let known = schemes.iter().find(|scheme| lower.starts_with(*scheme));
+    if known.is_none_or(|scheme| url.len() <= scheme.len()) {
         problems.push(
             Problem::new(
                 key,
-                format!("expected a URL starting with {}", REDIS_SCHEMES.join(", ")),
+                format!("expected a URL starting with {}", schemes.join(", ")),
             )
             .with_value(quoted(&redact_url(url))),
         );

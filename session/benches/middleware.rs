@@ -6,6 +6,7 @@
 //! cargo bench -p session --bench middleware -- read/              # one route
 //! cargo bench -p session --bench middleware -- --warm-up-time 1 --measurement-time 2
 //! cargo bench -p session --features redis-session --bench middleware   # + our Redis store
+//! cargo bench -p session --features postgres-session,sqlite-session --bench middleware -- ours-postgres ours-sqlite
 //! ```
 //!
 //! Groups are routes, functions are modes, so the report reads as a table:
@@ -20,16 +21,23 @@
 //! Each request is sent with `Service::call` on an `init_service` app, on a current-thread
 //! actix system, one request at a time; the request cookie is prepared once per mode from a
 //! real login on the same app. The Redis modes start their own `redis-server` on a free
-//! loopback port (`$REDIS_SERVER` overrides the binary).
+//! loopback port (`$REDIS_SERVER` overrides the binary); the Postgres modes a private cluster
+//! (as the Postgres store tests do), the SQLite modes a file in a temporary directory.
 
 #[path = "support/inproc.rs"]
 mod inproc;
+#[cfg(feature = "postgres-session")]
+#[path = "../tests/support/postgres_server.rs"]
+#[allow(dead_code)]
+mod postgres_server;
 mod support;
 
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
+#[allow(unused_imports)] // the Postgres server's module finds its free port here
+use crate::support::free_port;
 use crate::{
     inproc::{InProcApp, supported},
     support::{Mode, RedisServer, Route, StoreKind},
@@ -43,6 +51,8 @@ fn modes(route: Route) -> Vec<Mode> {
         StoreKind::CookiePrivate,
         StoreKind::Memory,
         StoreKind::Redis,
+        StoreKind::Postgres,
+        StoreKind::Sqlite,
     ] {
         modes.push(Mode::ours(store, false));
         if route == Route::Untouched {
@@ -58,10 +68,21 @@ fn middleware(c: &mut Criterion) {
     let system = actix_rt::System::new();
     let redis = RedisServer::start();
     let url = redis.url();
+    #[cfg(feature = "postgres-session")]
+    let postgres = postgres_server::PostgresServer::start();
+    let sqlite_dir = std::env::temp_dir().join(format!("session-bench-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&sqlite_dir);
+    let sqlite = sqlite_dir.join("sessions.db").display().to_string();
     for route in Route::ALL {
         let mut group = c.benchmark_group(route.as_str());
         for mode in modes(route) {
-            let app = system.block_on(InProcApp::new(mode, Some(&url)));
+            let server_url = match mode.store {
+                #[cfg(feature = "postgres-session")]
+                StoreKind::Postgres => postgres.url(),
+                StoreKind::Sqlite => sqlite.clone(),
+                _ => url.clone(),
+            };
+            let app = system.block_on(InProcApp::new(mode, Some(&server_url)));
             group.bench_function(mode.to_string(), |b| {
                 b.iter_custom(|iterations| {
                     system.block_on(async {
@@ -75,6 +96,7 @@ fn middleware(c: &mut Criterion) {
         group.finish();
     }
     drop(redis);
+    let _ = std::fs::remove_dir_all(sqlite_dir);
 }
 
 fn config() -> Criterion {

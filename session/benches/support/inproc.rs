@@ -30,10 +30,10 @@ pub(crate) struct InProcApp {
 }
 
 impl InProcApp {
-    /// Builds `mode`'s app (Redis modes connect to `redis_url`) and logs in once for the
-    /// cookie. Must run inside an actix system.
-    pub(crate) async fn new(mode: Mode, redis_url: Option<&str>) -> Self {
-        let call = build(mode, redis_url).await;
+    /// Builds `mode`'s app (Redis, Postgres and SQLite modes connect to `server_url`) and
+    /// logs in once for the cookie. Must run inside an actix system.
+    pub(crate) async fn new(mode: Mode, server_url: Option<&str>) -> Self {
+        let call = build(mode, server_url).await;
         let cookie = if mode.imp == Impl::None {
             HeaderValue::from_static(
                 "id=baselinebaselinebaselinebaselinebaselinebaselinebaselinebaselinebaseline",
@@ -118,7 +118,7 @@ where
     })
 }
 
-async fn build(mode: Mode, redis_url: Option<&str>) -> Call {
+async fn build(mode: Mode, server_url: Option<&str>) -> Call {
     let configure = configure_for_mode(mode);
     match (mode.imp, mode.store) {
         (Impl::None, _) => erase(App::new().configure(configure)).await,
@@ -142,7 +142,7 @@ async fn build(mode: Mode, redis_url: Option<&str>) -> Call {
         }
         #[cfg(feature = "redis-session")]
         (Impl::Ours, StoreKind::Redis) => {
-            let url = redis_url.expect("a Redis URL for a Redis mode");
+            let url = server_url.expect("a Redis URL for a Redis mode");
             let cache = if mode.near_cache {
                 session::storage::NearCache::new()
             } else {
@@ -173,9 +173,42 @@ async fn build(mode: Mode, redis_url: Option<&str>) -> Call {
             )
             .await
         }
+        #[cfg(feature = "postgres-session")]
+        (Impl::Ours, StoreKind::Postgres) => {
+            let url = server_url.expect("a database URL for a Postgres mode");
+            let store = session::storage::PostgresSessionStore::new(url)
+                .await
+                .expect("connect to the bench Postgres");
+            erase(
+                App::new()
+                    .wrap(ours_middleware(store, mode, None))
+                    .configure(configure),
+            )
+            .await
+        }
+        #[cfg(feature = "sqlite-session")]
+        (Impl::Ours, StoreKind::Sqlite) => {
+            let url = server_url.expect("a database file for a SQLite mode");
+            let store = session::storage::SqliteSessionStore::new(url)
+                .await
+                .expect("open the bench SQLite file");
+            erase(
+                App::new()
+                    .wrap(ours_middleware(store, mode, None))
+                    .configure(configure),
+            )
+            .await
+        }
+        #[cfg(not(all(feature = "postgres-session", feature = "sqlite-session")))]
+        (Impl::Ours, StoreKind::Postgres | StoreKind::Sqlite) => {
+            panic!("{mode} needs `--features postgres-session,sqlite-session`")
+        }
+        (Impl::Actix, StoreKind::Postgres | StoreKind::Sqlite) => {
+            panic!("actix-session has no SQL store")
+        }
         (Impl::Actix, StoreKind::Memory) => panic!("actix-session has no memory store"),
         (Impl::Actix, StoreKind::Redis) => {
-            let url = redis_url.expect("a Redis URL for a Redis mode");
+            let url = server_url.expect("a Redis URL for a Redis mode");
             let store = actix_session::storage::RedisSessionStore::new(url)
                 .await
                 .expect("connect to the bench redis-server");
@@ -189,9 +222,20 @@ async fn build(mode: Mode, redis_url: Option<&str>) -> Call {
     }
 }
 
-/// Whether this build can run `mode` (ours on Redis needs the `redis-session` feature).
+/// Whether this build can run `mode` (ours on Redis needs the `redis-session` feature, on
+/// Postgres and SQLite `postgres-session` and `sqlite-session`; actix-session has neither a
+/// memory nor a SQL store).
 pub(crate) fn supported(mode: Mode) -> bool {
-    let ours_redis = mode.imp == Impl::Ours && mode.store == StoreKind::Redis;
-    let actix_memory = mode.imp == Impl::Actix && mode.store == StoreKind::Memory;
-    !actix_memory && (!ours_redis || cfg!(feature = "redis-session"))
+    let ours = mode.imp == Impl::Ours;
+    match mode.store {
+        StoreKind::CookieSigned | StoreKind::CookiePrivate => true,
+        StoreKind::Memory => ours,
+        StoreKind::Redis => !ours || cfg!(feature = "redis-session"),
+        StoreKind::Postgres | StoreKind::Sqlite => {
+            ours && cfg!(all(
+                feature = "postgres-session",
+                feature = "sqlite-session"
+            ))
+        }
+    }
 }

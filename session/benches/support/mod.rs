@@ -49,6 +49,8 @@ pub(crate) enum StoreKind {
     CookiePrivate,
     Memory,
     Redis,
+    Postgres,
+    Sqlite,
 }
 
 impl StoreKind {
@@ -58,6 +60,8 @@ impl StoreKind {
             "cookie-private" => Self::CookiePrivate,
             "memory" => Self::Memory,
             "redis" => Self::Redis,
+            "postgres" => Self::Postgres,
+            "sqlite" => Self::Sqlite,
             _ => return None,
         })
     }
@@ -68,6 +72,8 @@ impl StoreKind {
             Self::CookiePrivate => "cookie-private",
             Self::Memory => "memory",
             Self::Redis => "redis",
+            Self::Postgres => "postgres",
+            Self::Sqlite => "sqlite",
         }
     }
 }
@@ -421,7 +427,7 @@ impl Drop for RedisServer {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())

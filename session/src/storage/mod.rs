@@ -7,13 +7,20 @@
 //! | [`CookieSessionStore`] | in the cookie itself (encrypted or signed) | yes | yes | no (a copied cookie stays valid until it expires) |
 //! | [`MemorySessionStore`] | in this process | no | no | yes |
 //! | `RedisSessionStore` (feature `redis-session`) | Redis / Redis Cluster | yes | yes | yes |
+//! | `PostgresSessionStore` (feature `postgres-session`) | a Postgres table | yes | yes | yes |
+//! | `SqliteSessionStore` (feature `sqlite-session`) | a SQLite file | yes | no (one machine) | yes |
 //!
 //! What the cookie and Redis stores write carries a format version: they read the formats
 //! earlier releases wrote, and write the current one (see each store's documentation).
 //!
 //! [`redact_url`] turns a store URL into one fit for logs and error messages.
 
-#[cfg(any(feature = "memory-session", feature = "redis-session"))]
+#[cfg(any(
+    feature = "memory-session",
+    feature = "redis-session",
+    feature = "postgres-session",
+    feature = "sqlite-session"
+))]
 mod collision;
 mod interface;
 mod key_generation;
@@ -27,6 +34,8 @@ mod cookie;
 mod memory;
 #[cfg(feature = "redis-session")]
 pub(crate) mod redis;
+#[cfg(any(feature = "postgres-session", feature = "sqlite-session"))]
+mod sql;
 
 pub use self::{
     interface::{
@@ -48,3 +57,9 @@ pub use self::redis::{
     NearCache, NearCacheStats, RedisActorSessionStore, RedisActorSessionStoreBuilder,
     RedisSessionStore, RedisSessionStoreBuilder, RedisStoreError,
 };
+#[cfg(any(feature = "postgres-session", feature = "sqlite-session"))]
+pub use self::sql::SqlStoreError;
+#[cfg(feature = "postgres-session")]
+pub use self::sql::{PostgresSessionStore, PostgresSessionStoreBuilder};
+#[cfg(feature = "sqlite-session")]
+pub use self::sql::{SqliteSessionStore, SqliteSessionStoreBuilder};

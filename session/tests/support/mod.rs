@@ -8,6 +8,8 @@
 //! - `hooked_store`: a store wrapper that counts loads and fails on demand;
 //! - `redis_server` and `redis_scenarios`: real Redis servers and the scenarios the Redis
 //!   tests share (feature `redis-session`);
+//! - `postgres_server`: a private Postgres cluster (feature `postgres-session`);
+//! - `sql_scenarios`: the scenarios the Postgres and SQLite store tests share;
 //! - `user_app`: the app the hostile-input tests run on any transport, and the broken values
 //!   they send;
 //! - `manual_clock`: a clock the tests move by hand.
@@ -21,14 +23,26 @@ pub(crate) mod handlers;
 pub(crate) mod hooked_store;
 pub(crate) mod http_helpers;
 pub(crate) mod logs;
+#[cfg(feature = "postgres-session")]
+pub(crate) mod postgres_server;
 #[cfg(feature = "redis-session")]
 pub(crate) mod redis_scenarios;
 #[cfg(feature = "redis-session")]
 pub(crate) mod redis_server;
+#[cfg(any(feature = "postgres-session", feature = "sqlite-session"))]
+pub(crate) mod sql_scenarios;
 pub(crate) mod user_app;
 
 use actix_web::cookie::time::{Duration, OffsetDateTime};
 use session::config::Clock;
+
+/// A port on 127.0.0.1 that was free a moment ago.
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("no free loopback port")
+}
 
 /// The instant the manual clocks of the tests start at: day 20 000 after the Unix epoch.
 pub(crate) fn start_time() -> OffsetDateTime {

@@ -41,13 +41,7 @@ pub(crate) fn require_redis() {
     }
 }
 
-/// A port on 127.0.0.1 that was free a moment ago.
-pub(crate) fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("no free loopback port")
-}
+pub(crate) use super::free_port;
 
 /// A free port whose cluster bus port (`port + 10000`) is free too.
 fn free_cluster_port() -> u16 {

@@ -232,7 +232,10 @@ pub(crate) fn supported(mode: Mode) -> bool {
         StoreKind::Memory => ours,
         StoreKind::Redis => !ours || cfg!(feature = "redis-session"),
         StoreKind::Postgres | StoreKind::Sqlite => {
-            ours && cfg!(all(feature = "postgres-session", feature = "sqlite-session"))
+            ours && cfg!(all(
+                feature = "postgres-session",
+                feature = "sqlite-session"
+            ))
         }
     }
 }

@@ -21,7 +21,7 @@ use session::{
     Session, SessionMiddleware,
     config::Clock,
     storage::{PostgresSessionStore, SessionStore, SqlStoreError},
-    test_helpers::{acceptance_test_suite, concurrency_test_suite},
+    test_helpers::{acceptance_test_suite, concurrency_test_suite, owner_test_suite},
 };
 use sqlx::{Row as _, postgres::PgPoolOptions};
 use support::{manual_clock, postgres_server::PostgresServer, sql_scenarios};
@@ -414,3 +414,33 @@ async fn a_restarted_postgres_under_load_loses_no_acknowledged_write() {
         assert!(stored <= tried, "writer {w}: more writes than attempted");
     }
 }
+
+/// The conformance suite's owner scenarios over real HTTP, each on a table of its own (they
+/// reuse owner names). The store keeps real time: the suite's clock moves the middleware's
+/// view only, and its expiry scenario waits in real time.
+#[actix_web::test]
+async fn the_owner_suite_passes() {
+    let server = PostgresServer::start();
+    let url = server.url();
+    let mut stores = Vec::new();
+    for scenario in 0..OWNER_SCENARIOS {
+        let store = PostgresSessionStore::builder(url.clone())
+            .table(format!("owners_{scenario}"))
+            .build()
+            .await
+            .expect("a store on a table of its own");
+        stores.push(store);
+    }
+    let stores = std::sync::Mutex::new(stores);
+    owner_test_suite(move |_clock| {
+        stores
+            .lock()
+            .expect("the stores")
+            .pop()
+            .expect("a store for each scenario of the owner suite")
+    })
+    .await;
+}
+
+/// More than the owner suite has scenarios; a missing store fails the test loudly.
+const OWNER_SCENARIOS: usize = 16;

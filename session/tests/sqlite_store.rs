@@ -16,7 +16,7 @@ use serde_json::json;
 use session::{
     config::Clock,
     storage::{SessionStore, SqlStoreError, SqliteSessionStore},
-    test_helpers::{acceptance_test_suite, concurrency_test_suite},
+    test_helpers::{acceptance_test_suite, concurrency_test_suite, owner_test_suite},
 };
 use sqlx::{Row as _, sqlite::SqlitePoolOptions};
 use support::{manual_clock, sql_scenarios};
@@ -334,3 +334,33 @@ async fn bad_urls_and_unopenable_files_are_typed_errors() {
     assert!(matches!(err, SqlStoreError::Connect { .. }), "{err:?}");
     assert!(err.to_string().contains("/nonexistent-directory"), "{err}");
 }
+
+/// The conformance suite's owner scenarios over real HTTP, each on a table of its own (they
+/// reuse owner names). The store keeps real time: the suite's clock moves the middleware's
+/// view only, and its expiry scenario waits in real time.
+#[actix_web::test]
+async fn the_owner_suite_passes() {
+    let db = TempDb::new();
+    let url = db.url();
+    let mut stores = Vec::new();
+    for scenario in 0..OWNER_SCENARIOS {
+        let store = SqliteSessionStore::builder(url.clone())
+            .table(format!("owners_{scenario}"))
+            .build()
+            .await
+            .expect("a store on a table of its own");
+        stores.push(store);
+    }
+    let stores = std::sync::Mutex::new(stores);
+    owner_test_suite(move |_clock| {
+        stores
+            .lock()
+            .expect("the stores")
+            .pop()
+            .expect("a store for each scenario of the owner suite")
+    })
+    .await;
+}
+
+/// More than the owner suite has scenarios; a missing store fails the test loudly.
+const OWNER_SCENARIOS: usize = 16;

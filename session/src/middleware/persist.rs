@@ -426,6 +426,18 @@ async fn write<Store: SessionStore>(
             TokenOutcome::Remove
         }
         StoreWrite::Renew(key, changes) => {
+            // A session ended while the request ran (a logout elsewhere, a revocation) is not
+            // brought back under a new key: the old one must still exist to be renewed.
+            if changes.is_some() {
+                match store.update_ttl(&key, &ttl).await {
+                    Ok(()) => {}
+                    Err(UpdateError::NotFound) => {
+                        tracing::info!("the session ended while the request ran; not renewed");
+                        return Ok(TokenOutcome::Remove);
+                    }
+                    Err(err) => return Err(store_failure("renew", &err)),
+                }
+            }
             let new_key = match changes {
                 Some(changes) => Some(
                     store

@@ -292,14 +292,14 @@ where
 }
 
 /// A request that loaded the session before it was revoked neither brings it back nor puts
-/// it back on the list, whether it changes the session or only reads it when its "last
+/// it back on the list, whether it changes the session, renews it, or only reads it when its "last
 /// seen" time is due.
 pub async fn a_request_in_flight_does_not_resurrect_a_revoked_session<F, Store>(store_builder: F)
 where
     F: Fn(&Clock) -> Store,
     Store: SessionStore + Clone + Send + 'static,
 {
-    for path in ["/hold/write", "/hold/read"] {
+    for path in ["/hold/write", "/hold/read", "/hold/renew"] {
         let server = OwnerServer::start(&store_builder, Settings::default());
         let laptop = server.login("alice").await;
         let phone = server.login("alice").await;
@@ -741,12 +741,15 @@ async fn logout(session: Session) -> HttpResponse {
     HttpResponse::Ok().finish()
 }
 
-/// Loads the session, waits for the test to release it, then writes (`/hold/write`) or
-/// only reads (`/hold/read`).
+/// Loads the session, waits for the test to release it, then writes (`/hold/write`), renews
+/// and writes (`/hold/renew`) or only reads (`/hold/read`).
 async fn hold(session: Session, mode: web::Path<String>, gate: web::Data<Gate>) -> HttpResponse {
     let user: Option<String> = session.get("user").ok().flatten();
     gate.hold().await;
-    if mode.as_str() == "write" && session.insert("late", true).is_err() {
+    if mode.as_str() == "renew" {
+        session.renew();
+    }
+    if mode.as_str() != "read" && session.insert("late", true).is_err() {
         return HttpResponse::InternalServerError().finish();
     }
     HttpResponse::Ok().body(user.unwrap_or_default())

@@ -176,3 +176,106 @@ async fn owner_operations_work_with_lazy_loading() {
         "1"
     );
 }
+
+/// What a bound session records about its device: nothing by default; the peer address, or
+/// the proxies' `X-Forwarded-For` only when the application trusts it; the user agent cut
+/// to 256 characters.
+mod devices {
+    use actix_web::{
+        App, HttpResponse,
+        cookie::{Cookie, Key},
+        test, web,
+    };
+    use session::{Session, SessionMiddleware, config::ClientIp, storage::MemorySessionStore};
+
+    const PEER: &str = "198.51.100.20:40000";
+    const FORWARDED: &str = "203.0.113.7";
+
+    async fn login(session: Session) -> HttpResponse {
+        session.set_owner("alice");
+        HttpResponse::Ok().finish()
+    }
+
+    async fn list(session: Session) -> HttpResponse {
+        match session.owner_sessions().await {
+            Ok(sessions) => HttpResponse::Ok().json(
+                sessions
+                    .iter()
+                    .map(|info| (info.ip.map(|ip| ip.to_string()), info.user_agent.clone()))
+                    .collect::<Vec<_>>(),
+            ),
+            Err(err) => HttpResponse::InternalServerError().body(err.to_string()),
+        }
+    }
+
+    /// Signs in with a forged `X-Forwarded-For` and a long user agent, and returns what the
+    /// list of sessions recorded: (address, user agent).
+    async fn recorded(client_ip: ClientIp, user_agent: bool) -> (Option<String>, Option<String>) {
+        let middleware = SessionMiddleware::builder(MemorySessionStore::new(), Key::generate())
+            .cookie_secure(false)
+            .record_client_ip(client_ip)
+            .record_user_agent(user_agent)
+            .build();
+        let app = test::init_service(
+            App::new()
+                .wrap(middleware)
+                .route("/login", web::post().to(login))
+                .route("/sessions", web::get().to(list)),
+        )
+        .await;
+        let peer = PEER.parse().expect("a socket address");
+        let agent = format!("Mozilla/5.0 {}", "x".repeat(400));
+        let response = test::call_service(
+            &app,
+            test::TestRequest::post()
+                .uri("/login")
+                .peer_addr(peer)
+                .insert_header(("x-forwarded-for", FORWARDED))
+                .insert_header(("user-agent", agent))
+                .to_request(),
+        )
+        .await;
+        let cookie: Cookie<'static> = response
+            .response()
+            .cookies()
+            .next()
+            .expect("a session cookie")
+            .into_owned();
+        let listed: Vec<(Option<String>, Option<String>)> = test::call_and_read_body_json(
+            &app,
+            test::TestRequest::get()
+                .uri("/sessions")
+                .peer_addr(peer)
+                .cookie(cookie)
+                .to_request(),
+        )
+        .await;
+        assert_eq!(listed.len(), 1, "{listed:?}");
+        listed.into_iter().next().expect("one session")
+    }
+
+    #[actix_web::test]
+    async fn nothing_is_recorded_by_default() {
+        assert_eq!(recorded(ClientIp::Off, false).await, (None, None));
+    }
+
+    #[actix_web::test]
+    async fn the_peer_address_ignores_proxy_headers() {
+        let (ip, _) = recorded(ClientIp::Peer, false).await;
+        assert_eq!(ip.as_deref(), Some("198.51.100.20"));
+    }
+
+    #[actix_web::test]
+    async fn forwarded_addresses_only_when_trusted() {
+        let (ip, _) = recorded(ClientIp::TrustForwarded, false).await;
+        assert_eq!(ip.as_deref(), Some(FORWARDED));
+    }
+
+    #[actix_web::test]
+    async fn the_user_agent_is_truncated() {
+        let (_, agent) = recorded(ClientIp::Off, true).await;
+        let agent = agent.expect("a recorded user agent");
+        assert_eq!(agent.chars().count(), 256);
+        assert!(agent.starts_with("Mozilla/5.0 x"), "{agent}");
+    }
+}

@@ -5,26 +5,32 @@
 //! cargo run --release --example bench_server -- --impl actix --store redis --redis-url redis://127.0.0.1:6379
 //! cargo run --release --example bench_server -- --impl ours --store memory --ttl-secs 2
 //! cargo run --release --features redis-session --example bench_server -- --impl ours --store redis --lazy
+//! cargo run --release --example bench_server -- --store postgres --database-url postgres://postgres@127.0.0.1/postgres
+//! cargo run --release --example bench_server -- --store sqlite --database-url /tmp/sessions.db
 //! ```
 //!
-//! Options: `--impl ours|actix|none`, `--store cookie-private|cookie-signed|memory|redis`,
+//! Options: `--impl ours|actix|none`,
+//! `--store cookie-private|cookie-signed|memory|redis|postgres|sqlite`,
 //! `--lazy` (ours: load the session on first extraction), `--near-cache` (ours on Redis: with
 //! the near cache), `--ttl-secs N` (the state TTL,
 //! default one day), `--port P` (default 8080, 0 for any), `--redis-url URL` (default
-//! `$REDIS_URL` or `redis://127.0.0.1:6379`). Environment variables `BENCH_IMPL`,
+//! `$REDIS_URL` or `redis://127.0.0.1:6379`), `--database-url URL` (ours on Postgres or SQLite,
+//! default `$DATABASE_URL`: a `postgres://` URL or a SQLite file). Environment variables `BENCH_IMPL`,
 //! `BENCH_STORE`, `BENCH_LAZY=1`, `BENCH_TTL_SECS`, `BENCH_PORT` work too.
 //!
 //! Routes (all `GET`): `/login` creates a session (user, roles, counter), `/read` reads the
 //! user, `/write` increments the counter, `/untouched` never touches the session. With
 //! `--impl none` the same paths answer without any middleware. The bound address is printed
-//! as `listening on 127.0.0.1:PORT` once the server accepts connections.
+//! as `listening on 127.0.0.1:PORT` once the server accepts connections. Ours on Postgres or
+//! SQLite also answers `/acquire`: a connection taken from the store's pool and given back,
+//! without the session (the floor under each of the store's statements).
 
 #[path = "../session/benches/support/mod.rs"]
 mod support;
 
 use std::{net::Ipv4Addr, process::ExitCode};
 
-use actix_web::{App, HttpServer, cookie::time};
+use actix_web::{App, HttpResponse, HttpServer, cookie::time, web};
 
 use crate::support::{Impl, Mode, StoreKind, actix_middleware, configure_for, ours_middleware};
 
@@ -33,6 +39,7 @@ struct Options {
     ttl: Option<time::Duration>,
     port: u16,
     redis_url: String,
+    database_url: Option<String>,
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -44,6 +51,7 @@ fn parse_options() -> Result<Options, String> {
     let mut ttl = env("BENCH_TTL_SECS");
     let mut port = env("BENCH_PORT").unwrap_or_else(|| "8080".to_owned());
     let mut redis_url = env("REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned());
+    let mut database_url = env("DATABASE_URL");
 
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -56,6 +64,7 @@ fn parse_options() -> Result<Options, String> {
             "--ttl-secs" => ttl = Some(value()?),
             "--port" => port = value()?,
             "--redis-url" => redis_url = value()?,
+            "--database-url" => database_url = Some(value()?),
             "--help" | "-h" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -74,6 +83,9 @@ fn parse_options() -> Result<Options, String> {
         "actix" if lazy => return Err("actix-session has no lazy loading".to_owned()),
         "actix" if store == StoreKind::Memory => {
             return Err("actix-session has no memory store".to_owned());
+        }
+        "actix" if matches!(store, StoreKind::Postgres | StoreKind::Sqlite) => {
+            return Err("actix-session has no SQL store".to_owned());
         }
         "actix" => Mode::actix(store),
         other => return Err(format!("unknown implementation {other:?}")),
@@ -97,7 +109,25 @@ fn parse_options() -> Result<Options, String> {
         ttl,
         port,
         redis_url,
+        database_url,
     })
+}
+
+/// The `/acquire` route over a SQL store's pool: takes a connection and gives it back, the
+/// floor under every statement of the store (sqlx pings a connection before handing it out).
+macro_rules! acquire_route {
+    ($pool:expr) => {{
+        let pool = $pool;
+        web::get().to(move || {
+            let pool = pool.clone();
+            async move {
+                match pool.acquire().await {
+                    Ok(_connection) => HttpResponse::Ok().finish(),
+                    Err(_) => HttpResponse::ServiceUnavailable().finish(),
+                }
+            }
+        })
+    }};
 }
 
 /// Runs a one-worker server over the app that `$factory` builds.
@@ -176,10 +206,40 @@ async fn run(options: Options) -> std::io::Result<()> {
                 .wrap(actix_middleware(store.clone(), mode, ttl))
                 .configure(configure))
         }
-        (_, StoreKind::Postgres | StoreKind::Sqlite) => Err(std::io::Error::other(
-            "the SQL stores are measured in-process (benches/middleware.rs), not here",
-        )),
+        (Impl::Ours, StoreKind::Postgres) => {
+            let url = options.database_url.clone().ok_or_else(no_database_url)?;
+            let store = session::storage::PostgresSessionStore::new(url)
+                .await
+                .map_err(std::io::Error::other)?;
+            serve!(options, move || {
+                let pool = store.pool().clone();
+                App::new()
+                    .wrap(ours_middleware(store.clone(), mode, ttl))
+                    .configure(configure)
+                    .route("/acquire", acquire_route!(pool))
+            })
+        }
+        (Impl::Ours, StoreKind::Sqlite) => {
+            let url = options.database_url.clone().ok_or_else(no_database_url)?;
+            let store = session::storage::SqliteSessionStore::new(url)
+                .await
+                .map_err(std::io::Error::other)?;
+            serve!(options, move || {
+                let pool = store.pool().clone();
+                App::new()
+                    .wrap(ours_middleware(store.clone(), mode, ttl))
+                    .configure(configure)
+                    .route("/acquire", acquire_route!(pool))
+            })
+        }
+        (Impl::Actix, StoreKind::Postgres | StoreKind::Sqlite) => {
+            Err(std::io::Error::other("actix-session has no SQL store"))
+        }
     }
+}
+
+fn no_database_url() -> std::io::Error {
+    std::io::Error::other("the SQL stores need `--database-url URL`")
 }
 
 fn main() -> ExitCode {
@@ -191,8 +251,9 @@ fn main() -> ExitCode {
             }
             eprintln!(
                 "usage: bench_server [--impl ours|actix|none] \
-                 [--store cookie-private|cookie-signed|memory|redis] [--lazy] [--near-cache] \
-                 [--ttl-secs N] [--port P] [--redis-url URL]"
+                 [--store cookie-private|cookie-signed|memory|redis|postgres|sqlite] [--lazy] \
+                 [--near-cache] [--ttl-secs N] [--port P] [--redis-url URL] \
+                 [--database-url URL]"
             );
             return ExitCode::from(2);
         }

@@ -6,6 +6,7 @@
 #   scripts/bench-load.sh --duration 3 --warmup 1 --stores "cookie-private memory" --routes read
 #   scripts/bench-load.sh --rounds 3 --out target/bench-load.md
 #   scripts/bench-load.sh --soak 10000000 --ttl-secs 2    # RSS over 10M logins, memory store
+#   scripts/bench-load.sh --stores "memory redis postgres sqlite" --routes "read write login acquire"
 #
 # --soak N: one server (ours, memory store, state TTL --ttl-secs) gets N logins, each
 # creating a session that expires; VmRSS and VmHWM are reported after every N/10 (wrk runs
@@ -24,7 +25,14 @@
 # (--svg FILE for another file, --svg "" for none).
 #
 # Redis runs use a redis-server the script starts on a free loopback port, pinned to CPU 1
-# beside wrk so CPU 0 measures the server only. Our Redis store needs the `redis-session`
+# beside wrk so CPU 0 measures the server only. Postgres runs (`--stores postgres`, ours only:
+# actix-session has no SQL store) use a private cluster the same way: initdb on a temporary
+# directory (as `nobody` through runuser when root, since initdb refuses root), a free
+# loopback port, fsync off, pinned to CPU 1; SQLite runs a file in the temporary directory.
+# For those three stores the table adds the store's own CPU per request (redis-server, or the
+# Postgres processes; SQLite runs inside the server, so its CPU is the server's). The route
+# `acquire` (SQL stores only, no cookie) takes a connection from the store's pool and gives it
+# back: the floor under each of the store's statements. Our Redis store needs the `redis-session`
 # feature: it is turned on when this tree has the store (`mod redis;` in
 # session/src/storage/mod.rs); otherwise our Redis runs are skipped, and the table says so.
 #
@@ -51,7 +59,8 @@ usage() {
   awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
   cat <<'EOF'
 Options: --duration S (10) --warmup S (2) --connections C (32) --threads T (1) --rounds R (1)
-         --stores "cookie-private cookie-signed memory redis" --routes "read write login untouched"
+         --stores "cookie-private cookie-signed memory redis postgres sqlite"
+         --routes "read write login untouched acquire"
          --out FILE --svg FILE (docs/bench.svg) --soak N --ttl-secs T (2, soak only)
 EOF
 }
@@ -86,9 +95,11 @@ RESULTS="$WORK/results.tsv"
 
 SERVER_PID=""
 REDIS_PID=""
+PG_DIR=""
 cleanup() {
   if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
   if [ -n "$REDIS_PID" ]; then kill "$REDIS_PID" 2>/dev/null || true; wait "$REDIS_PID" 2>/dev/null || true; fi
+  if [ -n "$PG_DIR" ]; then as_pg pg_ctl -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -139,6 +150,58 @@ start_redis() {
   echo "redis-server did not start" >&2; exit 1
 }
 
+# --- postgres / sqlite ----------------------------------------------------------------------
+PG_URL=""
+PG_BIN=""
+# as_pg TOOL ARGS...: a Postgres tool, pinned to the client CPU (the server it starts inherits
+# that), as `nobody` when root.
+as_pg() {
+  local tool="$1"; shift
+  if [ "$(id -u)" = 0 ]; then
+    taskset -c "$CLIENT_CPU" runuser -u nobody -- "$PG_BIN/$tool" "$@"
+  else
+    taskset -c "$CLIENT_CPU" "$PG_BIN/$tool" "$@"
+  fi
+}
+start_postgres() {
+  [ -n "$PG_URL" ] && return 0
+  local initdb
+  initdb="$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -1 || true)"
+  [ -n "$initdb" ] || initdb="$(command -v initdb || true)"
+  [ -n "$initdb" ] || { echo "Postgres is not installed (no initdb)" >&2; exit 1; }
+  PG_BIN="$(dirname "$initdb")"
+  PG_DIR="$WORK/pg"
+  mkdir -p "$PG_DIR"
+  chmod 755 "$WORK"
+  [ "$(id -u)" = 0 ] && chown -R nobody "$PG_DIR"
+  as_pg initdb -D "$PG_DIR/data" -A trust -U postgres -E UTF8 --locale=C --no-sync >"$WORK/initdb.log" 2>&1 \
+    || { cat "$WORK/initdb.log" >&2; exit 1; }
+  local port
+  port="$(free_port)"
+  as_pg pg_ctl -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" \
+    -o "-p $port -c listen_addresses=127.0.0.1 -k $PG_DIR -F -c max_connections=200" -w -t 30 start >&2
+  PG_URL="postgres://postgres@127.0.0.1:$port/postgres"
+}
+SQLITE_FILE="$WORK/sessions.db"
+
+# The CPU ticks of the store's own processes (redis-server, or the postmaster and its children).
+store_ticks() {
+  local pids=()
+  case "$1" in
+    redis) pids=("$REDIS_PID") ;;
+    postgres)
+      local master
+      master="$(head -1 "$PG_DIR/data/postmaster.pid")"
+      pids=("$master" $(ps -o pid= --ppid "$master")) ;;
+    *) echo ""; return ;;
+  esac
+  local total=0 pid
+  for pid in "${pids[@]}"; do
+    [ -r "/proc/$pid/stat" ] && total=$(( total + $(cpu_ticks "$pid") ))
+  done
+  echo "$total"
+}
+
 # --- one server ---------------------------------------------------------------------------
 PORT=""
 # start_server IMPL STORE LAZY [extra args...]; IMPL `cached`: ours with the near cache
@@ -148,6 +211,8 @@ start_server() {
   [ "$impl" = cached ] && args=(--impl ours --store "$store" --near-cache)
   [ "$lazy" = 1 ] && args+=(--lazy)
   [ "$store" = redis ] && args+=(--redis-url "$REDIS_URL")
+  [ "$store" = postgres ] && args+=(--database-url "$PG_URL")
+  [ "$store" = sqlite ] && args+=(--database-url "$SQLITE_FILE")
   PORT="$(free_port)"
   taskset -c "$SERVER_CPU" "$BIN" "${args[@]}" --port "$PORT" "$@" >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
@@ -197,7 +262,7 @@ run_one() {
   local cookie header=()
   cookie="$(login_cookie "$impl")"
   if [ -z "$cookie" ]; then echo "no cookie from $name" >&2; exit 1; fi
-  [ "$route" != login ] && header=(-H "Cookie: $cookie")
+  [ "$route" != login ] && [ "$route" != acquire ] && header=(-H "Cookie: $cookie")
   local url="http://127.0.0.1:$PORT/$route"
   local status
   status="$(curl -s -o /dev/null -w '%{http_code}' "${header[@]}" "$url")"
@@ -205,11 +270,13 @@ run_one() {
   if [ "$WARMUP" != 0 ]; then
     taskset -c "$CLIENT_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "${header[@]}" "$url" >/dev/null
   fi
-  local before after
+  local before after store_before store_after
+  store_before="$(store_ticks "$store")"
   before="$(cpu_ticks "$SERVER_PID")"
   taskset -c "$CLIENT_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency \
     "${header[@]}" "$url" >"$WORK/wrk.txt"
   after="$(cpu_ticks "$SERVER_PID")"
+  store_after="$(store_ticks "$store")"
   local rps requests p50 p99 errors hwm
   rps="$(awk '/^Requests\/sec:/ { print $2 }' "$WORK/wrk.txt")"
   requests="$(awk '/requests in/ { print $1 }' "$WORK/wrk.txt")"
@@ -218,13 +285,17 @@ run_one() {
   errors="$(awk '/Non-2xx|Socket errors/ { printf "%s ", $0 }' "$WORK/wrk.txt")"
   hwm="$(status_kb "$SERVER_PID" VmHWM)"
   stop_server
-  local cpu_us
+  local cpu_us store_us=""
+  if [ -n "$store_before" ]; then
+    store_us="$(python3 -c 'import sys; t, n, hz = map(float, sys.argv[1:]); print(round(t * 1e6 / hz / n, 2) if n else "")' \
+      "$((store_after - store_before))" "$requests" "$CLK_TCK")"
+  fi
   cpu_us="$(python3 -c 'import sys; t, n, hz = map(float, sys.argv[1:]); print(round(t * 1e6 / hz / n, 2) if n else "")' \
     "$((after - before))" "$requests" "$CLK_TCK")"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
-    "$store" "$route" "$name" "$round" "$rps" "$p50" "$p99" "$cpu_us" "$hwm" "$errors" >>"$RESULTS"
-  printf '    %-24s %-10s round %s: %10s req/s  p50 %8s us  p99 %8s us  cpu %7s us/req  hwm %s kB %s\n' \
-    "$name" "$route" "$round" "$rps" "$p50" "$p99" "$cpu_us" "$hwm" "$errors" >&2
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+    "$store" "$route" "$name" "$round" "$rps" "$p50" "$p99" "$cpu_us" "$hwm" "$errors" "$store_us" >>"$RESULTS"
+  printf '    %-24s %-10s round %s: %10s req/s  p50 %8s us  p99 %8s us  cpu %7s us/req  store cpu %7s us/req  hwm %s kB %s\n' \
+    "$name" "$route" "$round" "$rps" "$p50" "$p99" "$cpu_us" "${store_us:--}" "$hwm" "$errors" >&2
 }
 
 machine_header() {
@@ -289,13 +360,19 @@ fi
 
 # --- the load runs -------------------------------------------------------------------------
 case " $STORES " in *" redis "*) start_redis ;; esac
+case " $STORES " in *" postgres "*) start_postgres ;; esac
 for store in $STORES; do
   for route in $ROUTES; do
+    sql=0
+    case "$store" in postgres|sqlite) sql=1 ;; esac
+    # `acquire` exists on the SQL stores only, and only in ours.
+    if [ "$route" = acquire ] && [ "$sql" = 0 ]; then continue; fi
     # none, ours, (ours lazy), actix; the order flips every round (A/B/B/A) against drift.
     runs=("none:0" "ours:0")
+    [ "$route" = acquire ] && runs=("ours:0")
     [ "$route" = untouched ] && runs+=("ours:1")
     [ "$store" = redis ] && runs+=("cached:0")
-    [ "$store" != memory ] && runs+=("actix:0")
+    [ "$store" != memory ] && [ "$sql" = 0 ] && runs+=("actix:0")
     if [ "$store" = redis ] && [ "$OURS_REDIS" = 0 ]; then
       runs=("${runs[@]/ours:0/}"); runs=("${runs[@]/ours:1/}"); runs=("${runs[@]/cached:0/}")
     fi
@@ -320,12 +397,12 @@ rows = defaultdict(list)
 by_round = defaultdict(dict)
 order = []
 for line in open(sys.argv[1]):
-    store, route, name, _round, rps, p50, p99, cpu, hwm, errors = line.rstrip("\n").split("\t")
+    store, route, name, _round, rps, p50, p99, cpu, hwm, errors, store_cpu = line.rstrip("\n").split("\t")
     key = (store, route, name)
     if key not in rows:
         order.append(key)
     num = lambda text: float(text) if text else float("nan")
-    rows[key].append((num(rps), num(p50), num(p99), num(cpu), num(hwm), errors.strip()))
+    rows[key].append((num(rps), num(p50), num(p99), num(cpu), num(hwm), errors.strip(), num(store_cpu)))
     by_round[key][_round] = num(rps)
 
 def median(key, index):
@@ -342,11 +419,12 @@ def per_round(key, other):
     return ", ".join(f"{by_round[key][r] / by_round[other][r]:.2f}"
                      for r in sorted(by_round[key]) if by_round[other].get(r))
 
-print("| store | route | server | req/s | p50 us | p99 us | CPU us/req | CPU above none | peak RSS kB | req/s vs none | req/s vs actix | CPU above none vs actix | vs actix by round |")
-print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+print("| store | route | server | req/s | p50 us | p99 us | CPU us/req | CPU above none | store CPU us/req | peak RSS kB | req/s vs none | req/s vs actix | CPU above none vs actix | vs actix by round |")
+print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 for store, route, name in order:
     key = (store, route, name)
     rps, p50, p99, cpu, hwm = (median(key, i) for i in range(5))
+    store_cpu = median(key, 6)
     base = (store, route, "none")
     actix = (store, route, f"actix-{store}")
     base_rps = median(base, 0) if base in rows else float("nan")
@@ -360,7 +438,7 @@ for store, route, name in order:
     errors = "; ".join(sorted({run[5] for run in rows[key] if run[5]}))
     label = name + (f" ({errors})" if errors else "")
     print(f"| {store} | {route} | {label} | {fmt(rps)} | {fmt(p50, 1)} | {fmt(p99, 1)} | {fmt(cpu, 2)} "
-          f"| {'' if name == 'none' else fmt(above, 2)} | {fmt(hwm)} | {'' if name == 'none' else ratio(rps, base_rps)} "
+          f"| {'' if name == 'none' else fmt(above, 2)} | {'' if store_cpu != store_cpu else fmt(store_cpu, 2)} | {fmt(hwm)} | {'' if name == 'none' else ratio(rps, base_rps)} "
           f"| {vs_actix} | {cpu_vs_actix} | {rounds} |")
 if sys.argv[2] == "0":
     print("\nOur Redis store is not in this tree: ours-redis not measured.")

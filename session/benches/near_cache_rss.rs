@@ -54,7 +54,9 @@ fn main() -> ExitCode {
     let numbers: Vec<u64> = args.iter().filter_map(|arg| arg.parse().ok()).collect();
     // `cargo bench` runs every bench target with `--bench`: nothing to do then.
     let [sessions, reads, capacity] = numbers[..] else {
-        eprintln!("usage: near_cache_rss SESSIONS READS CAPACITY (see scripts/bench-near-cache-rss.sh)");
+        eprintln!(
+            "usage: near_cache_rss SESSIONS READS CAPACITY (see scripts/bench-near-cache-rss.sh)"
+        );
         return ExitCode::SUCCESS;
     };
     let in_flight: usize = std::env::var("BENCH_IN_FLIGHT")
@@ -95,14 +97,19 @@ fn main() -> ExitCode {
         let mut done = 0u64;
         let mut next = 0usize;
         while done < reads {
-            let batch = (reads - done).min(in_flight as u64).min(SAMPLE_EVERY - done % SAMPLE_EVERY);
+            let batch = (reads - done)
+                .min(in_flight as u64)
+                .min(SAMPLE_EVERY - done % SAMPLE_EVERY);
             let loads = (0..batch).map(|_| {
                 let key = &keys[next];
                 next = (next + 1) % keys.len();
                 store.load(key)
             });
             for loaded in join_all(loads).await {
-                assert!(loaded.expect("load a session").is_some(), "a session vanished");
+                assert!(
+                    loaded.expect("load a session").is_some(),
+                    "a session vanished"
+                );
             }
             done += batch;
             if done % SAMPLE_EVERY == 0 || done == reads {

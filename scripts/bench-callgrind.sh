@@ -5,6 +5,8 @@
 #   scripts/bench-callgrind.sh                                   # every mode and route
 #   scripts/bench-callgrind.sh --modes "baseline ours-cookie-private actix-cookie-private" --routes read
 #   scripts/bench-callgrind.sh --annotate ours-cookie-private:read   # + top functions
+#   scripts/bench-callgrind.sh --state-kib 32 --modes "baseline ours-redis-cached actix-redis"
+#                                # a ~32 KiB state (256 small entries); default ~0.1 KiB
 #
 # For each mode and route it runs the `callgrind` bench driver once: set-up, a login, 200
 # warm-up requests, then N measured requests between two marker functions; callgrind zeroes
@@ -21,6 +23,7 @@ MODES="baseline ours-cookie-signed actix-cookie-signed ours-cookie-private actix
 ROUTES="read write login untouched"
 ANNOTATE=""
 OUT=""
+STATE_NOTE=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --count) COUNT="$2"; shift 2 ;;
@@ -28,7 +31,8 @@ while [ $# -gt 0 ]; do
     --routes) ROUTES="$2"; shift 2 ;;
     --annotate) ANNOTATE="$ANNOTATE $2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --state-kib) export BENCH_STATE_KIB="$2"; shift 2 ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -46,6 +50,7 @@ else
   echo "    (no Redis store of ours in this tree: ours-redis skipped)" >&2
 fi
 cargo bench -p session "${FEATURES[@]}" --bench callgrind --no-run >&2
+[ -n "${BENCH_STATE_KIB:-}" ] && STATE_NOTE=" --state-kib $BENCH_STATE_KIB"
 BIN="$(cargo bench -p session "${FEATURES[@]}" --bench callgrind --no-run --message-format=json 2>/dev/null \
   | python3 -c 'import json, sys
 for line in sys.stdin:
@@ -106,8 +111,8 @@ done
 {
   echo "# Callgrind: instructions per request (in-process, current-thread actix system)"
   echo
-  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); $(valgrind --version)"
-  echo "- command: scripts/bench-callgrind.sh --count $COUNT; per request = Ir of the N = $COUNT measured requests / N"
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); $(valgrind --version); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "- command: scripts/bench-callgrind.sh --count $COUNT$STATE_NOTE; per request = Ir of the N = $COUNT measured requests / N"
   echo
   cat "$WORK/table.md"
   for spec in $ANNOTATE; do

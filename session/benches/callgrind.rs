@@ -20,6 +20,8 @@
 //! to an owner: `ours-memory-bound read` is a read of a bound session), or `actix-cookie-signed`, `actix-cookie-private`,
 //! `actix-redis`; ROUTE `read`, `write`, `login` or `untouched`. Redis modes start their own
 //! `redis-server` (not traced: valgrind does not follow children by default).
+//! `$BENCH_STATE_KIB` (`2`, `32`...) makes the login's state about that large (see
+//! `support::state_padding`; `--state-kib` of the script); unset, it is about 0.1 KiB.
 
 #[path = "support/inproc.rs"]
 mod inproc;

@@ -23,6 +23,26 @@ use actix_web::{
 /// The session state a login creates: a user, a role list, a counter.
 pub(crate) const USER: &str = "alice";
 
+/// Extra entries a login adds so the state has about `$BENCH_STATE_KIB` KiB (unset or `0`:
+/// none, the state is about 0.1 KiB). Up to 2 KiB one string entry `pad`; above, as many
+/// entries `pad000`, `pad001`... of 128-byte strings as fill the size. Read once per process.
+pub(crate) fn state_padding() -> &'static [(String, String)] {
+    static PADDING: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+    PADDING.get_or_init(|| {
+        let kib: usize = std::env::var("BENCH_STATE_KIB")
+            .ok()
+            .and_then(|text| text.parse().ok())
+            .unwrap_or(0);
+        match kib {
+            0 => Vec::new(),
+            1..=2 => vec![("pad".to_owned(), "x".repeat(kib * 1024))],
+            _ => (0..kib * 1024 / 128)
+                .map(|i| (format!("pad{i:03}"), "x".repeat(128 - 16)))
+                .collect(),
+        }
+    })
+}
+
 /// A fixed 64-byte key, so every run (and every server of a load run) signs the same way.
 pub(crate) fn key() -> Key {
     let bytes: Vec<u8> = (0u8..64)
@@ -247,6 +267,9 @@ macro_rules! session_routes {
                 session.insert("user", super::USER)?;
                 session.insert("roles", ["reader", "writer"])?;
                 session.insert("counter", 0u64)?;
+                for (key, value) in super::state_padding() {
+                    session.insert(key.as_str(), value)?;
+                }
                 Ok(HttpResponse::Ok().body("welcome"))
             }
 
@@ -272,6 +295,9 @@ pub(crate) mod ours_bound {
         session.insert("user", super::USER)?;
         session.insert("roles", ["reader", "writer"])?;
         session.insert("counter", 0u64)?;
+        for (key, value) in super::state_padding() {
+            session.insert(key.as_str(), value)?;
+        }
         session.set_owner(super::USER);
         Ok(HttpResponse::Ok().body("welcome"))
     }

@@ -112,7 +112,7 @@ fn main() -> ExitCode {
                 );
             }
             done += batch;
-            if done % SAMPLE_EVERY == 0 || done == reads {
+            if done.is_multiple_of(SAMPLE_EVERY) || done == reads {
                 sample(done);
             }
         }

@@ -161,25 +161,13 @@ impl Backend for PgBackend {
     }
 
     async fn insert(&self, id: &str, data: &str, stamp: Stamp) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query(AssertSqlSafe(self.sql.insert.clone()))
-            .bind(id)
-            .bind(data)
-            .bind(stamp.now)
-            .bind(stamp.expires_at)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        self.write_whole(self.sql.insert.clone(), id, data, stamp)
+            .await
     }
 
     async fn replace(&self, id: &str, data: &str, stamp: Stamp) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query(AssertSqlSafe(self.sql.replace.clone()))
-            .bind(id)
-            .bind(data)
-            .bind(stamp.now)
-            .bind(stamp.expires_at)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        self.write_whole(self.sql.replace.clone(), id, data, stamp)
+            .await
     }
 
     async fn patch(&self, id: &str, patch: &Patch, stamp: Stamp) -> Result<bool, sqlx::Error> {
@@ -274,6 +262,27 @@ impl Backend for PgBackend {
             .await?
             .try_get(0)?;
         Ok(live.unsigned_abs())
+    }
+}
+
+impl PgBackend {
+    /// Writes a whole state with `sql` (the insert or the replace statement, which take the
+    /// same parameters); whether a row was written.
+    async fn write_whole(
+        &self,
+        sql: Arc<str>,
+        id: &str,
+        data: &str,
+        stamp: Stamp,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .bind(data)
+            .bind(stamp.now)
+            .bind(stamp.expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 }
 

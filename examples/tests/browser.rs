@@ -310,25 +310,14 @@ async fn demo_in_headless_chromium() {
 
 async fn scenario(client: &Client, base: &str) {
     // Signed out: the sign-in form, and no cookie for a session that holds nothing.
-    client
-        .goto(&format!("{base}/"))
-        .await
-        .expect("open the demo");
-    let name = client
-        .wait()
-        .at_most(STEP_TIMEOUT)
-        .for_element(Locator::Id("name"))
-        .await
-        .expect("the sign-in form");
+    let name = open_sign_in_form(client, base).await;
     assert!(
         stored_cookie(client, "id").await.is_none(),
         "no cookie before signing in"
     );
 
     // Sign in; every page view counts.
-    name.send_keys(USER).await.expect("type the name");
-    click(client, "#login").await;
-    wait_for_text(client, "#user", USER).await;
+    submit_name(client, &name).await;
     wait_for_text(client, "#visits", "1").await;
     for visits in ["2", "3"] {
         client.refresh().await.expect("reload");
@@ -518,20 +507,30 @@ async fn sign_out_another_device() {
     outcome.unwrap_or_else(|_| panic!("the two-device scenario took longer than {TEST_TIMEOUT:?}"));
 }
 
-async fn sign_in(client: &Client, base: &str) {
+/// Opens the demo signed out and returns its name field.
+async fn open_sign_in_form(client: &Client, base: &str) -> fantoccini::elements::Element {
     client
         .goto(&format!("{base}/"))
         .await
         .expect("open the demo");
-    let name = client
+    client
         .wait()
         .at_most(STEP_TIMEOUT)
         .for_element(Locator::Id("name"))
         .await
-        .expect("the sign-in form");
+        .expect("the sign-in form")
+}
+
+/// Signs in as [`USER`] through the form's name field, and waits for the signed-in page.
+async fn submit_name(client: &Client, name: &fantoccini::elements::Element) {
     name.send_keys(USER).await.expect("type the name");
     click(client, "#login").await;
     wait_for_text(client, "#user", USER).await;
+}
+
+async fn sign_in(client: &Client, base: &str) {
+    let name = open_sign_in_form(client, base).await;
+    submit_name(client, &name).await;
 }
 
 /// How many sessions the page lists, once it lists `expected`.

@@ -321,11 +321,25 @@ async fn writes_fill_the_cache(target: &Target<'_>) {
     );
 
     type Write<'a> = Pin<Box<dyn Future<Output = ()> + 'a>>;
-    let writes: [(&str, Write<'_>); 3] = [
+    let writes: [(&str, Write<'_>); 4] = [
         (
             "update_changes",
             Box::pin(async {
                 b.update_changes(key.clone(), changes(json!({"n": 2})), &ttl)
+                    .await
+                    .expect("update");
+            }),
+        ),
+        (
+            "update_changes removing an entry",
+            Box::pin(async {
+                let mut changes = changes(json!({"n": 3}));
+                changes = SessionChanges::new(
+                    changes.into_state(),
+                    ["n".to_owned(), "other".to_owned()].into(),
+                    false,
+                );
+                b.update_changes(key.clone(), changes, &ttl)
                     .await
                     .expect("update");
             }),

@@ -98,12 +98,14 @@ const MAX_TTL_MS: i64 = 100 * 365 * 24 * 60 * 60 * 1000;
 /// | field | content |
 /// |---|---|
 /// | `__v` | the envelope: `<format version>:<last written or refreshed>`, the time in Unix milliseconds; the format version is `2` |
+/// | `__r` | the revision: `1` for a new session, one more on every update or refresh |
 /// | `<entry key>` | the entry's value as JSON; keys starting with `_` are stored as `_~<key>` |
 ///
 /// ```text
 /// 127.0.0.1:6379> HGETALL session:Xq3...
 /// 1) "__v"      2) "2:1767225600000"
-/// 3) "user_id"  4) "42"
+/// 3) "__r"      4) "1"
+/// 5) "user_id"  6) "42"
 /// ```
 ///
 /// Records in format version 1 (envelope `1:<created at>:<last written or refreshed>`) are
@@ -115,8 +117,9 @@ const MAX_TTL_MS: i64 = 100 * 365 * 24 * 60 * 60 * 1000;
 /// A read is one plain `HGETALL` (no script: Lua costs the server several times more than
 /// the read itself). With a [near cache](RedisSessionStoreBuilder::near_cache) ([`NearCache`]),
 /// most reads cost no round trip at all, a miss is one pipeline (`CLIENT TRACKING ON`,
-/// `HGETALL`, `PTTL`), and each write answers with the record it left, which the cache
-/// keeps. Every write is one Lua script on that single key, so it is atomic and
+/// `HGETALL`, `PTTL`), and each write leaves the record it wrote in the cache: a patch or
+/// refresh of the revision the cache holds is answered with the new revision only (the
+/// writer applies its changes to its copy), any other write with the record it left. Every write is one Lua script on that single key, so it is atomic and
 /// works in Redis Cluster (all keys of a script live in one slot):
 /// - a **new session** is created only if its key is absent (`SET NX` semantics); a
 ///   collision is detected and retried with a fresh key, and reported as an error after a
@@ -349,13 +352,14 @@ impl RedisSessionStore {
                 return Err(load_error(err));
             }
         };
-        let state = record::reply_fields(&reply)
-            .and_then(record::decode)
+        let record = record::reply_fields(&reply)
+            .and_then(record::decode_revised)
             .map_err(|err| LoadError::Deserialization(other(err)))?;
-        if let Some(state) = &state {
-            cache.fill(ticket, state, pttl).await;
-        }
-        Ok(state)
+        let Some((state, revision)) = record else {
+            return Ok(None);
+        };
+        cache.fill(ticket, &state, revision, pttl).await;
+        Ok(Some(state))
     }
 
     /// Runs the `CREATE` script; `Ok(false)` when the key is taken (nothing is written).
@@ -373,7 +377,7 @@ impl RedisSessionStore {
                 .inner
                 .connection
                 .run(self.inner.timeouts, "save", |mut connection| async move {
-                    script_call(Write::Create.script(false), redis_key, ttl_ms, args)
+                    script_call(Write::Create.script(false), redis_key, ttl_ms, None, args)
                         .invoke_async(&mut connection)
                         .await
                 })
@@ -381,12 +385,19 @@ impl RedisSessionStore {
             return Ok(created == 1);
         };
         let guard = WriteGuard::new(Some(cache), redis_key);
-        let reply =
-            self.tracked_script(Write::Create.script(true), redis_key, ttl_ms, args, "save");
+        let reply = self.tracked_script(
+            Write::Create.script(true),
+            redis_key,
+            ttl_ms,
+            None,
+            args,
+            "save",
+        );
         match reply.await? {
             redis::Value::Int(1) => {
-                // The key was absent and the script atomic: the record is exactly `state`.
-                guard.fill(state.clone(), ttl_ms).await;
+                // The key was absent and the script atomic: the record is exactly `state`, at
+                // its first revision.
+                guard.fill(Arc::new(state.clone()), Some(1), ttl_ms).await;
                 Ok(true)
             }
             redis::Value::Int(_) => Ok(false),
@@ -394,20 +405,22 @@ impl RedisSessionStore {
         }
     }
 
-    /// Runs the `UPDATE` or `TOUCH` script (with a near cache, its variant that answers with
-    /// the record it left, which fills the cache); `Ok(false)` when the session no longer
-    /// exists.
+    /// Runs the `UPDATE` or `TOUCH` script (with a near cache, its variant that lets the
+    /// cache keep the record it left); `Ok(false)` when the session no longer exists.
+    /// `written` says what the write does to the state, which the cache applies to its own
+    /// copy when Redis held the revision it expected.
     async fn write_existing(
         &self,
         session_key: &SessionKey,
         ttl: &Duration,
         args: &[Vec<u8>],
-        write: Write,
+        written: Written<'_>,
         operation: &'static str,
     ) -> Result<bool, RedisStoreError> {
         let redis_key = self.redis_key(session_key.as_ref());
         let redis_key = &redis_key;
         let ttl_ms = ttl_millis(ttl);
+        let script = written.write();
         let Some(cache) = self.cache() else {
             let written: i64 = self
                 .inner
@@ -416,7 +429,7 @@ impl RedisSessionStore {
                     self.inner.timeouts,
                     operation,
                     |mut connection| async move {
-                        script_call(write.script(false), redis_key, ttl_ms, args)
+                        script_call(script.script(false), redis_key, ttl_ms, Some(""), args)
                             .invoke_async(&mut connection)
                             .await
                     },
@@ -424,18 +437,43 @@ impl RedisSessionStore {
                 .await?;
             return Ok(written == 1);
         };
-        let guard = WriteGuard::new(Some(cache), redis_key);
-        match self
-            .tracked_script(write.script(true), redis_key, ttl_ms, args, operation)
-            .await?
-        {
+        let mut guard = WriteGuard::new(Some(cache), redis_key);
+        let expected = guard
+            .expected_revision()
+            .map_or_else(String::new, |revision| revision.to_string());
+        let reply = self.tracked_script(
+            script.script(true),
+            redis_key,
+            ttl_ms,
+            Some(&expected),
+            args,
+            operation,
+        );
+        match reply.await? {
             redis::Value::Int(0) => Ok(false),
-            // Deleted (a TTL of zero or less).
+            // Deleted (a TTL of zero or less), or a record without a valid envelope (which
+            // stays uncached: its next load reports it).
             redis::Value::Int(_) => Ok(true),
+            // Redis held the expected revision, or the write replaced the whole state.
+            redis::Value::Array(reply) => {
+                let revision = match reply.as_slice() {
+                    [redis::Value::Int(revision)] => u64::try_from(*revision).ok(),
+                    _ => None,
+                };
+                let Some(revision) = revision else {
+                    return Err(unexpected_reply(operation, &redis::Value::Array(reply)));
+                };
+                if let Some(state) = written.apply(guard.take_base()) {
+                    guard.fill(state, Some(revision), ttl_ms).await;
+                }
+                Ok(true)
+            }
             redis::Value::BulkString(packed) => {
                 // A record without a valid envelope stays uncached (its next load reports it).
-                if let Ok(Some(state)) = record::packed_fields(&packed).and_then(record::decode) {
-                    guard.fill(state, ttl_ms).await;
+                if let Ok(Some((state, revision))) =
+                    record::packed_fields(&packed).and_then(record::decode_revised)
+                {
+                    guard.fill(Arc::new(state), revision, ttl_ms).await;
                 }
                 Ok(true)
             }
@@ -450,6 +488,7 @@ impl RedisSessionStore {
         script: &Script,
         redis_key: &str,
         ttl_ms: i64,
+        expected: Option<&str>,
         args: &[Vec<u8>],
         operation: &'static str,
     ) -> Result<redis::Value, RedisStoreError> {
@@ -459,7 +498,7 @@ impl RedisSessionStore {
                 self.inner.timeouts,
                 operation,
                 |mut connection| async move {
-                    let invocation = script_call(script, redis_key, ttl_ms, args);
+                    let invocation = script_call(script, redis_key, ttl_ms, expected, args);
                     connection.tracked_script(&invocation, redis_key).await
                 },
             )
@@ -468,15 +507,62 @@ impl RedisSessionStore {
     }
 }
 
-/// An invocation of a write script on `redis_key`: the TTL, then `args`.
+/// What a write of an existing session does to its state.
+enum Written<'a> {
+    /// The whole state replaced by this one.
+    Replace(SessionState),
+    /// These changes applied.
+    Patch(&'a SessionChanges),
+    /// The state kept (a TTL refresh).
+    Touch,
+}
+
+impl Written<'_> {
+    fn write(&self) -> Write {
+        match self {
+            Self::Replace(_) | Self::Patch(_) => Write::Update,
+            Self::Touch => Write::Touch,
+        }
+    }
+
+    /// The state the write left, given the cached record of the revision Redis held
+    /// (`base`); `None` when that is needed and missing.
+    fn apply(self, base: Option<Arc<SessionState>>) -> Option<Arc<SessionState>> {
+        match self {
+            Self::Replace(state) => Some(Arc::new(state)),
+            Self::Touch => base,
+            Self::Patch(changes) => {
+                let mut state = Arc::unwrap_or_clone(base?);
+                for (key, value) in changes.changed() {
+                    match value {
+                        Some(value) => {
+                            state.insert(key.to_owned(), value.clone());
+                        }
+                        None => {
+                            state.remove(key);
+                        }
+                    }
+                }
+                Some(Arc::new(state))
+            }
+        }
+    }
+}
+
+/// An invocation of a write script on `redis_key`: the TTL, the expected revision (for the
+/// scripts that write an existing session), then `args`.
 fn script_call<'a>(
     script: &'a Script,
     redis_key: &str,
     ttl_ms: i64,
+    expected: Option<&str>,
     args: &[Vec<u8>],
 ) -> ScriptInvocation<'a> {
     let mut invocation = script.key(redis_key);
     invocation.arg(ttl_ms);
+    if let Some(expected) = expected {
+        invocation.arg(expected);
+    }
     for arg in args {
         invocation.arg(arg.as_slice());
     }
@@ -590,7 +676,7 @@ impl SessionStore for RedisSessionStore {
         let args = record::encode_replace(&state, self.inner.clock.now_ms())
             .map_err(|err| UpdateError::Serialization(Box::new(err)))?;
         match self
-            .write_existing(&session_key, ttl, &args, Write::Update, "update")
+            .write_existing(&session_key, ttl, &args, Written::Replace(state), "update")
             .await
         {
             Ok(true) => Ok(session_key),
@@ -607,8 +693,13 @@ impl SessionStore for RedisSessionStore {
     ) -> Result<SessionKey, UpdateError> {
         let args = record::encode_update(&changes, self.inner.clock.now_ms())
             .map_err(|err| UpdateError::Serialization(Box::new(err)))?;
+        let written = if changes.is_cleared() {
+            Written::Replace(changes.into_state())
+        } else {
+            Written::Patch(&changes)
+        };
         match self
-            .write_existing(&session_key, ttl, &args, Write::Update, "update")
+            .write_existing(&session_key, ttl, &args, written, "update")
             .await
         {
             Ok(true) => Ok(session_key),
@@ -624,7 +715,7 @@ impl SessionStore for RedisSessionStore {
     ) -> Result<(), UpdateError> {
         let args = [self.inner.clock.now_ms().to_string().into_bytes()];
         match self
-            .write_existing(session_key, ttl, &args, Write::Touch, "update_ttl")
+            .write_existing(session_key, ttl, &args, Written::Touch, "update_ttl")
             .await
         {
             Ok(true) => Ok(()),

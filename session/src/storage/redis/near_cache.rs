@@ -20,21 +20,25 @@
 //!
 //! # Writes fill too
 //! A write by this store is a fill of its own (`WriteGuard`): it invalidates the key and
-//! takes a ticket before it is sent; its script ends by reading the record back (`HGETALL`
-//! after the last change, or `PTTL` for a new session, whose record is what was sent), which
-//! tracks the key again for this connection; when the reply comes back, one step under the
-//! lock invalidates the key once more (refusing every other fill of it in flight) and stores
-//! the returned record if no stamp is later than the write's ticket. The connections use
-//! `CLIENT TRACKING ON NOLOOP`: Redis sends no invalidation for a connection's own writes
-//! (otherwise every write would void its own fill), so this store's writes invalidate
-//! locally instead, before they are sent and when they end; other clients' writes are still
-//! reported. Exact for the same reason as a read: the script ran atomically, so its record
-//! was Redis's at that moment; any later change by another client is reported on the
-//! tracking connection; a change by this store is a write of its own, whose local
-//! invalidations stamp or remove what was there (two writes of one key in flight together
-//! both stay uncached).
+//! takes a ticket before it is sent, keeping the entry it removed, if fresh, as its *base*;
+//! its script reads the key after its last change (which tracks the key again for this
+//! connection) and tells what the write left: for a patch or a TTL refresh of the revision
+//! the base holds (every record carries a revision, which every write raises by one), only
+//! the new revision, and the writer applies its changes to the base; for a replacement, the
+//! new revision (the record is what was sent); otherwise the whole record. When the reply
+//! comes back, one step under the lock invalidates the key once more (refusing every other
+//! fill of it in flight) and stores that record if no stamp is later than the write's
+//! ticket. The connections use `CLIENT TRACKING ON NOLOOP`: Redis sends no invalidation for
+//! a connection's own writes (otherwise every write would void its own fill), so this
+//! store's writes invalidate locally instead, before they are sent and when they end; other
+//! clients' writes are still reported. Exact for the same reason as a read: the script ran
+//! atomically, so what it reported was Redis's record at that moment (a matching revision
+//! means Redis held the base, so the base with the write's changes is what Redis then held);
+//! any later change by another client is reported on the tracking connection; a change by
+//! this store is a write of its own, whose local invalidations stamp or remove what was
+//! there (two writes of one key in flight together both stay uncached).
 use std::{
-    collections::HashMap,
+    collections::HashMap as StdHashMap,
     fmt,
     future::Future,
     pin::Pin,
@@ -48,6 +52,10 @@ use std::{
 use redis::{PushInfo, PushKind, Value};
 
 use crate::storage::SessionState;
+
+/// The cache's maps: keyed by Redis keys, which hold a random session key, so a fast seeded
+/// hasher is enough (std's SipHash cost more than any other step of a cached request).
+type HashMap<K, V> = StdHashMap<K, V, foldhash::fast::RandomState>;
 
 /// The default number of cached sessions.
 const DEFAULT_CAPACITY: usize = 10_000;
@@ -78,7 +86,8 @@ const DEFAULT_MAX_AGE: Duration = Duration::from_secs(5 * 60);
 /// received Redis's invalidation for a change made by any client (another instance's save,
 /// update, TTL refresh or logout, an expiry or eviction in Redis), no read returns the old
 /// record. This store's own writes leave the record they wrote in the cache (the write
-/// scripts read it back, so a route that reads then writes a session costs one round trip);
+/// scripts track the key again and report what they left, so a route that reads then writes
+/// a session costs one round trip);
 /// a delete drops the entry. A read or write that races with an invalidation never leaves a
 /// stale entry (see the fill protocol in the source of this module). An entry is never served past the key's
 /// TTL in Redis, nor past [`max_age`](Self::max_age). A lost connection, a reconnection, a
@@ -91,8 +100,9 @@ const DEFAULT_MAX_AGE: Duration = Duration::from_secs(5 * 60);
 ///   about 100 bytes of bookkeeping.
 /// - One `CLIENT TRACKING ON NOLOOP` per connection, sent in front of each miss and each
 ///   write (one more reply to parse), and a `PING` each second.
-/// - Writes answer with the record they left, so each costs Redis a `HGETALL` inside the
-///   script and the record's bytes on the wire.
+/// - A write of a cached session is answered with its new revision, and the writer applies
+///   its own changes to its entry; a write of an uncached one answers with the record it
+///   left (a `HGETALL` inside the script and the record's bytes on the wire).
 /// - On the server, the tracking table: Redis remembers, per key read, which connections
 ///   read it, until the key changes (bounded by `tracking-table-max-keys`).
 ///
@@ -212,6 +222,8 @@ pub(super) struct Cache {
 
 struct Entry {
     state: Arc<SessionState>,
+    /// The record's revision in Redis (`None` for a record written before revisions).
+    revision: Option<u64>,
     /// The earlier of the key's TTL deadline and the entry's maximum age.
     expires_at: Instant,
 }
@@ -238,13 +250,17 @@ struct Fill {
 }
 
 impl State {
-    fn invalidate(&mut self, key: &str) {
+    /// Drops the entry of `key` (returned) and stamps the fills of `key` in flight.
+    fn invalidate(&mut self, key: &str) -> Option<Entry> {
         self.clock += 1;
-        self.hot.remove(key);
-        self.cold.remove(key);
+        let removed = match self.hot.remove(key) {
+            Some(entry) => Some(entry),
+            None => self.cold.remove(key),
+        };
         if let Some(fill) = self.fills.get_mut(key) {
             fill.invalidated_at = self.clock;
         }
+        removed
     }
 
     /// Registers a read or write of `key` in flight; returns its ticket (the current clock).
@@ -275,10 +291,11 @@ impl State {
 
     fn insert(&mut self, capacity: usize, key: String, entry: Entry) {
         self.cold.remove(&key);
-        if !self.hot.contains_key(&key) && self.hot.len() >= (capacity / 2).max(1) {
+        let replaces = self.hot.contains_key(&key);
+        if !replaces && self.hot.len() >= (capacity / 2).max(1) {
             self.cold = std::mem::take(&mut self.hot);
         }
-        if !self.hot.contains_key(&key) && self.hot.len() + self.cold.len() >= capacity {
+        if !replaces && self.hot.len() + self.cold.len() >= capacity {
             let evicted = self.cold.keys().next().cloned();
             if let Some(evicted) = evicted {
                 self.cold.remove(&evicted);
@@ -317,28 +334,53 @@ pub(super) struct WriteGuard<'a> {
     taken_at: u64,
     sent_at: Instant,
     filled: bool,
+    /// The fresh entry the write found, with its revision: the record the write patches if
+    /// Redis still holds that revision.
+    base: Option<(Arc<SessionState>, u64)>,
 }
 
 impl<'a> WriteGuard<'a> {
     pub(super) fn new(cache: Option<&'a Cache>, key: &'a str) -> Self {
-        let taken_at = cache.map_or(0, |cache| {
+        let now = Instant::now();
+        let (taken_at, base) = cache.map_or((0, None), |cache| {
             let mut state = cache.lock();
-            state.invalidate(key);
-            state.register(key)
+            let base = state
+                .invalidate(key)
+                .filter(|entry| entry.expires_at > now)
+                .and_then(|entry| Some((entry.state, entry.revision?)));
+            (state.register(key), base)
         });
         Self {
             cache,
             key,
             taken_at,
-            sent_at: Instant::now(),
+            sent_at: now,
             filled: false,
+            base,
         }
     }
 
-    /// Ends the write with the record it left in Redis and the TTL it set (`ttl_ms`): drops
-    /// the key's entry (and refuses every other fill of the key in flight), then stores the
-    /// record unless an invalidation or a flush came after the write was sent.
-    pub(super) async fn fill(mut self, record: SessionState, ttl_ms: i64) {
+    /// The revision of the cached record this write found, which the write script compares
+    /// with Redis's.
+    pub(super) fn expected_revision(&self) -> Option<u64> {
+        self.base.as_ref().map(|(_, revision)| *revision)
+    }
+
+    /// The cached record this write found (see [`expected_revision`](Self::expected_revision)).
+    pub(super) fn take_base(&mut self) -> Option<Arc<SessionState>> {
+        self.base.take().map(|(state, _)| state)
+    }
+
+    /// Ends the write with the record it left in Redis, its revision and the TTL it set
+    /// (`ttl_ms`): drops the key's entry (and refuses every other fill of the key in
+    /// flight), then stores the record unless an invalidation or a flush came after the
+    /// write was sent.
+    pub(super) async fn fill(
+        mut self,
+        record: Arc<SessionState>,
+        revision: Option<u64>,
+        ttl_ms: i64,
+    ) {
         let Some(cache) = self.cache else {
             return;
         };
@@ -352,7 +394,8 @@ impl<'a> WriteGuard<'a> {
         let stored = match expires_at {
             Some(expires_at) if fresh => {
                 let entry = Entry {
-                    state: Arc::new(record),
+                    state: record,
+                    revision,
                     expires_at,
                 };
                 state.insert(cache.capacity, self.key.to_owned(), entry);
@@ -450,15 +493,23 @@ impl Cache {
         }
     }
 
-    /// Stores what a read returned, unless the key was invalidated or the cache flushed
-    /// since the ticket was taken. `pttl_ms` is the key's remaining TTL (`-1`: none).
-    pub(super) async fn fill(&self, ticket: Ticket<'_>, record: &SessionState, pttl_ms: i64) {
+    /// Stores what a read returned (the record and its revision), unless the key was
+    /// invalidated or the cache flushed since the ticket was taken. `pttl_ms` is the key's
+    /// remaining TTL (`-1`: none).
+    pub(super) async fn fill(
+        &self,
+        ticket: Ticket<'_>,
+        record: &SessionState,
+        revision: Option<u64>,
+        pttl_ms: i64,
+    ) {
         self.run_hook(&ticket.key).await;
         let Some(expires_at) = self.deadline(ticket.sent_at, pttl_ms) else {
             return;
         };
         let entry = Entry {
             state: Arc::new(record.clone()),
+            revision,
             expires_at,
         };
         let mut state = self.lock();
@@ -596,11 +647,11 @@ mod tests {
         let cache = cache(10);
         let ticket = cache.ticket("k");
         cache.lock().invalidate("k");
-        cache.fill(ticket, &state(1), -1).await;
+        cache.fill(ticket, &state(1), None, -1).await;
         assert!(cache.get("k").is_none());
 
         let ticket = cache.ticket("k");
-        cache.fill(ticket, &state(2), -1).await;
+        cache.fill(ticket, &state(2), None, -1).await;
         assert_eq!(cache.get("k").as_deref(), Some(&state(2)));
     }
 
@@ -609,11 +660,11 @@ mod tests {
         let cache = cache(10);
         let ticket = cache.ticket("k");
         cache.flush("test");
-        cache.fill(ticket, &state(1), -1).await;
+        cache.fill(ticket, &state(1), None, -1).await;
         assert!(cache.get("k").is_none());
         cache.lock().invalidate("k");
         let ticket = cache.ticket("k");
-        cache.fill(ticket, &state(1), 10_000).await;
+        cache.fill(ticket, &state(1), None, 10_000).await;
         assert!(cache.get("k").is_some());
         assert_eq!(cache.stats().flushes, 1);
     }
@@ -625,7 +676,7 @@ mod tests {
             for n in 0..50 {
                 let key = format!("k{n}");
                 let ticket = cache.ticket(&key);
-                cache.fill(ticket, &state(n), -1).await;
+                cache.fill(ticket, &state(n), None, -1).await;
                 let state = cache.lock();
                 assert!(state.hot.len() + state.cold.len() <= capacity);
                 assert!(state.fills.is_empty());
@@ -638,11 +689,11 @@ mod tests {
     async fn entries_end_at_the_ttl_and_missing_keys_are_not_cached() {
         let cache = cache(10);
         let ticket = cache.ticket("k");
-        cache.fill(ticket, &state(1), 1).await;
+        cache.fill(ticket, &state(1), None, 1).await;
         std::thread::sleep(Duration::from_millis(5));
         assert!(cache.get("k").is_none());
         let ticket = cache.ticket("gone");
-        cache.fill(ticket, &state(1), -2).await;
+        cache.fill(ticket, &state(1), None, -2).await;
         assert!(cache.get("gone").is_none());
     }
 }

@@ -7,6 +7,11 @@
 //! | field | meaning |
 //! |---|---|
 //! | `__v` | `<format version>:<last seen>`, e.g. `2:1767225660000`: format version 2, the last write or TTL refresh in Unix milliseconds |
+//! | `__r` | the revision: `1` when the session is created, one more on every later write or TTL refresh |
+//!
+//! The revision lets a store with a near cache tell the record a write left without reading
+//! it back: a patch of the revision it holds leaves its copy with the patch applied. Records
+//! written before revisions have no `__r`; their first write adds it.
 //!
 //! Format version 1 envelopes, `1:<created at>:<last seen>`, are read too, and the next write
 //! (update or refresh) replaces them with a version 2 envelope. Their creation time is not
@@ -30,6 +35,8 @@ const FORMAT_VERSION: &str = "2";
 const FORMAT_VERSION_1: &str = "1";
 /// The envelope field: `<format version>:<last seen>`.
 const ENVELOPE_FIELD: &str = "__v";
+/// The revision field (see the module docs).
+const REVISION_FIELD: &str = "__r";
 /// The prefix of every envelope field.
 const ENVELOPE_PREFIX: &str = "__";
 /// The prefix that escapes entries whose key starts with `_`.
@@ -49,12 +56,13 @@ pub(super) fn encode_new(
     state: &SessionState,
     now_ms: i64,
 ) -> Result<Vec<Vec<u8>>, serde_json::Error> {
-    let mut args = Vec::with_capacity(2 + 2 * state.len());
+    let mut args = Vec::with_capacity(4 + 2 * state.len());
     push_pair(
         &mut args,
         ENVELOPE_FIELD,
         &format!("{FORMAT_VERSION}:{now_ms}"),
     );
+    push_pair(&mut args, REVISION_FIELD, "1");
     push_entries(&mut args, state.iter())?;
     Ok(args)
 }
@@ -188,12 +196,21 @@ fn bulk(item: &redis::Value) -> Result<&[u8], RedisStoreError> {
 pub(super) fn decode<'a>(
     fields: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
 ) -> Result<Option<SessionState>, RedisStoreError> {
+    Ok(decode_revised(fields)?.map(|(state, _)| state))
+}
+
+/// [`decode`], with the record's revision (`None` for a record written before revisions, or
+/// one that is not a number, which then never matches a write's expectation).
+pub(super) fn decode_revised<'a>(
+    fields: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
+) -> Result<Option<(SessionState, Option<u64>)>, RedisStoreError> {
     let mut fields = fields.into_iter().peekable();
     if fields.peek().is_none() {
         return Ok(None);
     }
     let mut state = SessionState::new();
     let mut envelope = None;
+    let mut revision = None;
     for (field, value) in fields {
         let field = std::str::from_utf8(field)
             .map_err(|_| invalid("a field name is not valid UTF-8".to_owned()))?;
@@ -204,6 +221,10 @@ pub(super) fn decode<'a>(
             // Envelope fields added by later compatible versions are ignored.
             if field == ENVELOPE_FIELD {
                 envelope = Some(value);
+            } else if field == REVISION_FIELD {
+                revision = std::str::from_utf8(value)
+                    .ok()
+                    .and_then(|value| value.parse::<u64>().ok());
             }
         } else if field.starts_with('_') {
             return Err(invalid(format!("unexpected field `{field}`")));
@@ -213,7 +234,7 @@ pub(super) fn decode<'a>(
         }
     }
     check_envelope(envelope.ok_or_else(|| invalid("the record has no envelope".to_owned()))?)?;
-    Ok(Some(state))
+    Ok(Some((state, revision)))
 }
 
 /// Checks an envelope: `2:<last seen>`, or `1:<created at>:<last seen>` from format
@@ -369,6 +390,12 @@ mod tests {
         let args = encode_new(&state, 1_000).expect("encodes");
         let fields = pairs(&args);
         assert!(fields.contains(&(b"__v".to_vec(), b"2:1000".to_vec())));
+        assert!(fields.contains(&(b"__r".to_vec(), b"1".to_vec())));
+        let revised = decode_revised(fields.iter().map(|(f, v)| (f.as_slice(), v.as_slice())));
+        assert_eq!(
+            revised.expect("decodes").map(|(_, revision)| revision),
+            Some(Some(1))
+        );
         assert!(fields.contains(&(b"_~__v".to_vec(), b"\"mine\"".to_vec())));
         assert!(fields.contains(&(b"user".to_vec(), br#"{"id":7}"#.to_vec())));
         let decoded = decode_owned(fields).expect("decodes").expect("present");

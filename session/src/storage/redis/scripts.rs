@@ -32,12 +32,15 @@ redis.call('PEXPIRE', key, ARGV[1])
 /// not exist (nothing is written), deletes the session when the TTL (`ARGV[1]`, milliseconds)
 /// is zero or less, and checks the envelope: format version 2 (`2:<last seen>`) or 1
 /// (`1:<created>:<last seen>`). `valid` is `nil` when the record has no valid envelope: it then
-/// stays without one, so it never becomes loadable.
+/// stays without one, so it never becomes loadable. `revision` is the record's revision
+/// (`__r`, absent in records written before revisions), and `matched` says whether it is the
+/// one the caller expected (`ARGV[2]`; an empty string expects none).
 macro_rules! open_existing {
     () => {
         r"
 local key = KEYS[1]
-local envelope = redis.call('HGET', key, '__v')
+local stored = redis.call('HMGET', key, '__v', '__r')
+local envelope, revision = stored[1], stored[2]
 if not envelope and redis.call('EXISTS', key) == 0 then
   return 0
 end
@@ -48,6 +51,8 @@ if ttl <= 0 then
 end
 local valid = envelope
   and (string.match(envelope, '^2:%-?%d+$') or string.match(envelope, '^1:%-?%d+:%-?%d+$'))
+local matched = valid and revision and revision == ARGV[2]
+local next_revision = (tonumber(revision) or 0) + 1
 "
     };
 }
@@ -56,11 +61,11 @@ local valid = envelope
 macro_rules! update_body {
     () => {
         r"
-local first_pair = 5 + tonumber(ARGV[4])
-if ARGV[3] == '1' then
+local first_pair = 6 + tonumber(ARGV[5])
+if ARGV[4] == '1' then
   redis.call('DEL', key)
 else
-  for i = 5, first_pair - 1, 200 do
+  for i = 6, first_pair - 1, 200 do
     redis.call('HDEL', key, unpack(ARGV, i, math.min(i + 199, first_pair - 1)))
   end
 end
@@ -72,15 +77,28 @@ end
 }
 
 /// The end of the scripts that write an existing session: a valid envelope becomes
-/// `2:<ARGV[2]>`, the last-seen time in Unix milliseconds (which upgrades a version 1
-/// record), and the key gets its TTL.
+/// `2:<ARGV[3]>`, the last-seen time in Unix milliseconds (which upgrades a version 1
+/// record), the revision goes up by one, and the key gets its TTL.
 macro_rules! close_existing {
     () => {
         r"
 if valid then
-  redis.call('HSET', key, '__v', '2:' .. ARGV[2])
+  redis.call('HSET', key, '__v', '2:' .. ARGV[3], '__r', next_revision)
 end
 redis.call('PEXPIRE', key, ttl)
+"
+    };
+}
+
+/// The answer of the scripts of a store with a near cache when the caller can tell the
+/// record it left without reading it: `{revision}`. `PTTL` reads the key, which makes Redis
+/// track it again for the calling connection (the script's own writes have just removed it
+/// from Redis's tracking table).
+macro_rules! return_revision {
+    () => {
+        r"
+  redis.call('PTTL', key)
+  return {next_revision}
 "
     };
 }
@@ -105,7 +123,8 @@ return table.concat(fields)
 /// Creates a session only if its key is absent (`SET NX` semantics).
 ///
 /// `ARGV[1]`: TTL in milliseconds (> 0); `ARGV[2..]`: field/value pairs (never empty: the
-/// envelope is always there). Returns 1 when created, 0 when the key already exists.
+/// envelope and the first revision are always there). Returns 1 when created, 0 when the
+/// key already exists.
 const CREATE: &str = concat!(create_body!(), "return 1\n");
 
 /// [`CREATE`] for a store with a near cache: it also reads the key's TTL, so that Redis
@@ -114,10 +133,11 @@ const CREATE_TRACKED: &str = concat!(create_body!(), "redis.call('PTTL', key)\nr
 
 /// Patches or replaces an existing session; never creates one.
 ///
-/// `ARGV[1]`: TTL in milliseconds (<= 0 deletes the session); `ARGV[2]`: now, Unix
-/// milliseconds; `ARGV[3]`: `1` to replace the whole state (the envelope is written anew), `0` to
-/// patch; `ARGV[4]`: how many fields to delete (`n`); `ARGV[5 .. 4 + n]`: those fields; the
-/// rest: field/value pairs to set. Returns 0 when the key does not exist, 1 otherwise.
+/// `ARGV[1]`: TTL in milliseconds (<= 0 deletes the session); `ARGV[2]`: the revision the
+/// caller expects (see [`UPDATE_RETURNING`]; ignored here); `ARGV[3]`: now, Unix
+/// milliseconds; `ARGV[4]`: `1` to replace the whole state (the envelope is written anew), `0`
+/// to patch; `ARGV[5]`: how many fields to delete (`n`); `ARGV[6 .. 5 + n]`: those fields;
+/// the rest: field/value pairs to set. Returns 0 when the key does not exist, 1 otherwise.
 const UPDATE: &str = concat!(
     open_existing!(),
     update_body!(),
@@ -125,23 +145,39 @@ const UPDATE: &str = concat!(
     "return 1\n"
 );
 
-/// [`UPDATE`] for a store with a near cache: when it wrote, it returns the record it left
-/// (see `return_record`) instead of 1.
+/// [`UPDATE`] for a store with a near cache. When it wrote a record with a valid envelope,
+/// it answers `{revision}` if the caller can tell the record without reading it: a
+/// replacement (the record is what was sent), or a patch of the revision the caller expected
+/// (the record is the caller's copy of that revision with the patch applied). Otherwise it
+/// returns the record it left (see `return_record`). 0 and 1 as for [`UPDATE`].
 const UPDATE_RETURNING: &str = concat!(
     open_existing!(),
     update_body!(),
     close_existing!(),
+    "if not valid then\n  return 1\nend\nif matched or ARGV[4] == '1' then\n",
+    return_revision!(),
+    "end\n",
     return_record!()
 );
 
 /// Extends the lifetime of an existing session and records when it was last seen.
 ///
-/// `ARGV[1]`: TTL in milliseconds (<= 0 deletes the session); `ARGV[2]`: now, Unix
-/// milliseconds. Returns 0 when the key does not exist.
+/// `ARGV[1]`: TTL in milliseconds (<= 0 deletes the session); `ARGV[2]`: the revision the
+/// caller expects (ignored here); `ARGV[3]`: now, Unix milliseconds. Returns 0 when the key
+/// does not exist.
 const TOUCH: &str = concat!(open_existing!(), close_existing!(), "return 1\n");
 
-/// [`TOUCH`] for a store with a near cache: returns the record, like [`UPDATE_RETURNING`].
-const TOUCH_RETURNING: &str = concat!(open_existing!(), close_existing!(), return_record!());
+/// [`TOUCH`] for a store with a near cache: `{revision}` when the caller expected the
+/// revision it refreshed (the state is unchanged), else the record, like
+/// [`UPDATE_RETURNING`].
+const TOUCH_RETURNING: &str = concat!(
+    open_existing!(),
+    close_existing!(),
+    "if not valid then\n  return 1\nend\nif matched then\n",
+    return_revision!(),
+    "end\n",
+    return_record!()
+);
 
 static CREATE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(CREATE));
 static UPDATE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(UPDATE));

@@ -19,6 +19,11 @@
 # server; before it, the script logs in with curl for a valid session cookie. The table goes
 # to stdout and to --out (default: $TARGET/bench-load-DATE.md).
 #
+# Cookie routes (read, write, untouched) spread the requests over --sessions sessions (default:
+# one per connection; each logged in with curl before the run), round-robin through a wrk Lua
+# script, so requests in flight together carry different sessions, as different users do.
+# `--sessions 1` sends one cookie on every connection (every write then races the others).
+#
 # Redis routes also run ours with the near cache (`ours-redis-cached`, `--near-cache`) next to
 # ours without it (the cost of a miss). The run ends by drawing docs/bench.svg (req/s per
 # route: no middleware, actix-session, ours; cookie-private and Redis) from the medians
@@ -44,6 +49,7 @@ cd "$(dirname "$0")/.."
 DURATION=10
 WARMUP=2
 CONNECTIONS=32
+SESSIONS=""
 THREADS=1
 ROUNDS=1
 STORES="cookie-private cookie-signed memory redis"
@@ -58,7 +64,7 @@ CLIENT_CPU=1
 usage() {
   awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
   cat <<'EOF'
-Options: --duration S (10) --warmup S (2) --connections C (32) --threads T (1) --rounds R (1)
+Options: --duration S (10) --warmup S (2) --connections C (32) --sessions N (C) --threads T (1) --rounds R (1)
          --stores "cookie-private cookie-signed memory redis postgres sqlite"
          --routes "read write login untouched acquire"
          --out FILE --svg FILE (docs/bench.svg) --soak N --ttl-secs T (2, soak only)
@@ -70,6 +76,7 @@ while [ $# -gt 0 ]; do
     --duration) DURATION="$2"; shift 2 ;;
     --warmup) WARMUP="$2"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
+    --sessions) SESSIONS="$2"; shift 2 ;;
     --threads) THREADS="$2"; shift 2 ;;
     --rounds) ROUNDS="$2"; shift 2 ;;
     --stores) STORES="$2"; shift 2 ;;
@@ -83,6 +90,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+SESSIONS="${SESSIONS:-$CONNECTIONS}"
+[ "$SESSIONS" -ge 1 ] || { echo "--sessions wants at least 1" >&2; exit 2; }
 TARGET="${CARGO_TARGET_DIR:-target}"
 mkdir -p "$TARGET"
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
@@ -259,22 +268,40 @@ run_one() {
   elif [ "$impl" = cached ]; then name="ours-$store-cached"
   else name="$impl-$store"; [ "$lazy" = 1 ] && name="$name-lazy"; fi
   start_server "$impl" "$store" "$lazy"
-  local cookie header=()
+  local cookie header=() wrk_args=()
   cookie="$(login_cookie "$impl")"
   if [ -z "$cookie" ]; then echo "no cookie from $name" >&2; exit 1; fi
-  [ "$route" != login ] && [ "$route" != acquire ] && header=(-H "Cookie: $cookie")
+  if [ "$route" != login ] && [ "$route" != acquire ]; then
+    header=(-H "Cookie: $cookie")
+    wrk_args=("${header[@]}")
+    if [ "$SESSIONS" -gt 1 ]; then
+      # One session per in-flight request: wrk cycles through pre-formatted requests.
+      {
+        echo "local cookies = {"
+        echo "  \"$cookie\","
+        for _ in $(seq 2 "$SESSIONS"); do echo "  \"$(login_cookie "$impl")\","; done
+        echo "}"
+        echo "local requests, next = {}, 0"
+        echo "init = function()"
+        echo "  for i, cookie in ipairs(cookies) do requests[i] = wrk.format(nil, nil, { Cookie = cookie }) end"
+        echo "end"
+        echo "request = function() next = next % #requests + 1; return requests[next] end"
+      } >"$WORK/sessions.lua"
+      wrk_args=(-s "$WORK/sessions.lua")
+    fi
+  fi
   local url="http://127.0.0.1:$PORT/$route"
   local status
   status="$(curl -s -o /dev/null -w '%{http_code}' "${header[@]}" "$url")"
   if [ "$status" != 200 ]; then echo "$name /$route answered $status" >&2; exit 1; fi
   if [ "$WARMUP" != 0 ]; then
-    taskset -c "$CLIENT_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "${header[@]}" "$url" >/dev/null
+    taskset -c "$CLIENT_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "${wrk_args[@]}" "$url" >/dev/null
   fi
   local before after store_before store_after
   store_before="$(store_ticks "$store")"
   before="$(cpu_ticks "$SERVER_PID")"
   taskset -c "$CLIENT_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency \
-    "${header[@]}" "$url" >"$WORK/wrk.txt"
+    "${wrk_args[@]}" "$url" >"$WORK/wrk.txt"
   after="$(cpu_ticks "$SERVER_PID")"
   store_after="$(store_ticks "$store")"
   local rps requests p50 p99 errors hwm
@@ -448,7 +475,7 @@ EOF
   echo "# Load run: ours vs actix-session 0.11 vs no session middleware"
   echo
   machine_header
-  echo "- command: scripts/bench-load.sh --duration $DURATION --warmup $WARMUP --connections $CONNECTIONS --threads $THREADS --rounds $ROUNDS --stores \"$STORES\" --routes \"$ROUTES\""
+  echo "- command: scripts/bench-load.sh --duration $DURATION --warmup $WARMUP --connections $CONNECTIONS --sessions $SESSIONS --threads $THREADS --rounds $ROUNDS --stores \"$STORES\" --routes \"$ROUTES\""
   echo "- server: bench_server, 1 worker, pinned to CPU $SERVER_CPU; wrk (and redis-server) pinned to CPU $CLIENT_CPU; medians over $ROUNDS round(s)"
   echo
   cat "$WORK/table.md"

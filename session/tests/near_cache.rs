@@ -424,7 +424,7 @@ async fn version_1_records_through_a_cached_write(target: &Target<'_>) {
     assert_eq!(cached, Some(state(json!({"n": 2}))));
     assert_eq!(cached, truth.load(&key).await.expect("load"));
     assert!(
-        redis.cli(&["HGET", &redis_key, "__v"]).starts_with("2:"),
+        redis.cli(&["HGET", &redis_key, "__v"]).starts_with("3:"),
         "the envelope was upgraded"
     );
 }

@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use session::{
     config::Clock,
     storage::{
-        LoadError, RedisActorSessionStore, RedisSessionStore, SessionChanges, SessionKey,
-        SessionState, SessionStore, UpdateError, generate_session_key,
+        LoadError, NearCache, RedisActorSessionStore, RedisSessionStore, SessionChanges,
+        SessionKey, SessionState, SessionStore, UpdateError, generate_session_key,
     },
 };
 use support::{
@@ -184,7 +184,7 @@ async fn store_operations_round_trip() {
         store.load(&key).await.expect("load"),
         Some(state(json!({"y": "x"})))
     );
-    assert_eq!(envelope_version(&server, &redis_key), "2");
+    assert_eq!(envelope_version(&server, &redis_key), "3");
 
     // Refreshing extends the TTL in milliseconds.
     store
@@ -396,11 +396,11 @@ async fn the_envelope_records_the_last_seen_time() {
         .save(state(json!({"a": 1})), &ttl)
         .await
         .expect("save");
-    assert_eq!(envelope(&key), "2:1767225600000");
+    assert_eq!(envelope(&key), "3:1767225600000:1");
 
     clock.advance(Duration::seconds(5));
     store.update_ttl(&key, &ttl).await.expect("update_ttl");
-    assert_eq!(envelope(&key), "2:1767225605000");
+    assert_eq!(envelope(&key), "3:1767225605000:2");
 
     // Sets entry `a` to `value` with a patch.
     let patch_a = |key: SessionKey, value: i64| {
@@ -415,7 +415,7 @@ async fn the_envelope_records_the_last_seen_time() {
 
     clock.advance(Duration::seconds(5));
     let key = patch_a(key, 2).await.expect("update_changes");
-    assert_eq!(envelope(&key), "2:1767225610000");
+    assert_eq!(envelope(&key), "3:1767225610000:3");
 
     // A record whose envelope is broken is written to but stays unreadable: never revived.
     server.cli(&[
@@ -428,4 +428,44 @@ async fn the_envelope_records_the_last_seen_time() {
     assert_eq!(envelope(&key), "broken");
     let err = store.load(&key).await.expect_err("no valid envelope");
     assert!(matches!(err, LoadError::Deserialization(_)), "{err:?}");
+}
+
+/// A record in format version 2 (`2:<last seen>`, no revision) loads, and its next write
+/// rewrites the envelope in version 3 at revision 1, with or without a near cache.
+#[actix_web::test]
+async fn a_version_2_record_is_upgraded_by_its_next_write() {
+    let server = RedisServer::start();
+    for (n, cache) in [NearCache::off(), NearCache::new()].into_iter().enumerate() {
+        let store = RedisSessionStore::builder(server.url())
+            .near_cache(cache)
+            .build()
+            .await
+            .expect("connect to the test redis-server");
+        let key = SessionKey::try_from(n.to_string().repeat(64)).expect("a session key");
+        let redis_key = format!("session:{}", key.as_ref());
+        server.cli(&["HSET", &redis_key, "__v", "2:1767225600000", "a", "1"]);
+        server.cli(&["PEXPIRE", &redis_key, "60000"]);
+        assert_eq!(
+            store.load(&key).await.expect("load"),
+            Some(state(json!({"a": 1})))
+        );
+        let changes = SessionChanges::new(
+            state(json!({"a": 2})),
+            BTreeSet::from(["a".to_owned()]),
+            false,
+        );
+        store
+            .update_changes(key.clone(), changes, &Duration::minutes(5))
+            .await
+            .expect("update_changes");
+        let envelope = server.cli(&["HGET", &redis_key, "__v"]);
+        assert!(
+            envelope.starts_with("3:") && envelope.ends_with(":1"),
+            "{envelope}"
+        );
+        assert_eq!(
+            store.load(&key).await.expect("load"),
+            Some(state(json!({"a": 2})))
+        );
+    }
 }

@@ -221,7 +221,7 @@ mod redis {
     }
 
     #[actix_web::test]
-    async fn a_version_1_record_is_patched_and_rewritten_in_version_2() {
+    async fn a_version_1_record_is_patched_and_rewritten_in_version_3() {
         let server = RedisServer::start();
         restore(&server);
         let clock = clock_at(Duration::minutes(2));
@@ -234,7 +234,7 @@ mod redis {
             .update_changes(session_key(), changes, &Duration::minutes(30))
             .await
             .expect("update_changes");
-        assert_eq!(field(&server, "__v"), format!("2:{}", millis(&clock)));
+        assert_eq!(field(&server, "__v"), format!("3:{}:1", millis(&clock)));
         assert_eq!(field(&server, "_~__session_created_at"), "1767225600");
         assert_eq!(store.load(&session_key()).await.expect("load"), Some(after));
         let pttl = pttl(&server);
@@ -242,7 +242,7 @@ mod redis {
     }
 
     #[actix_web::test]
-    async fn a_version_1_record_is_replaced_and_rewritten_in_version_2() {
+    async fn a_version_1_record_is_replaced_and_rewritten_in_version_3() {
         let server = RedisServer::start();
         restore(&server);
         let clock = clock_at(Duration::minutes(2));
@@ -252,7 +252,7 @@ mod redis {
             .update(session_key(), replacement.clone(), &Duration::minutes(30))
             .await
             .expect("update");
-        assert_eq!(field(&server, "__v"), format!("2:{}", millis(&clock)));
+        assert_eq!(field(&server, "__v"), format!("3:{}:1", millis(&clock)));
         assert_eq!(
             store.load(&session_key()).await.expect("load"),
             Some(replacement)
@@ -260,7 +260,7 @@ mod redis {
     }
 
     #[actix_web::test]
-    async fn a_version_1_record_is_refreshed_and_rewritten_in_version_2() {
+    async fn a_version_1_record_is_refreshed_and_rewritten_in_version_3() {
         let server = RedisServer::start();
         let before = restore(&server);
         let clock = clock_at(Duration::minutes(2));
@@ -269,7 +269,7 @@ mod redis {
             .update_ttl(&session_key(), &Duration::hours(2))
             .await
             .expect("update_ttl");
-        assert_eq!(field(&server, "__v"), format!("2:{}", millis(&clock)));
+        assert_eq!(field(&server, "__v"), format!("3:{}:1", millis(&clock)));
         let pttl = pttl(&server);
         assert!(pttl > 3_600_000 && pttl <= 7_200_000, "{pttl}");
         for (name, value) in before.iter().filter(|(name, _)| name != "__v") {
@@ -293,7 +293,7 @@ mod redis {
     }
 
     /// Through the middleware: the version 1 session's cookie still opens it, a change is
-    /// saved in version 2 keeping the creation time, and the absolute timeout still counts
+    /// saved in version 3 keeping the creation time, and the absolute timeout still counts
     /// from that creation time (the state entry).
     #[actix_web::test]
     async fn a_version_1_session_keeps_working_through_the_middleware() {
@@ -307,7 +307,7 @@ mod redis {
         assert_eq!(entries, handler_entries());
 
         send(&app, test::TestRequest::post().uri("/visit"), cookie).await;
-        assert_eq!(field(&server, "__v"), format!("2:{}", millis(&clock)));
+        assert_eq!(field(&server, "__v"), format!("3:{}:1", millis(&clock)));
         assert_eq!(field(&server, "_~__session_created_at"), "1767225600");
         let (entries, _) = send(&app, test::TestRequest::get().uri("/entries"), cookie).await;
         assert_eq!(entries["visits"], json!(3));
@@ -360,7 +360,7 @@ mod cookie {
     }
 
     #[actix_web::test]
-    async fn a_version_1_payload_is_rewritten_in_version_2() {
+    async fn a_version_1_payload_is_rewritten_in_version_3() {
         let clock = clock_at(Duration::minutes(2));
         let store = CookieSessionStore::with_clock(clock.clone());
         let mut after = stored_state();

@@ -274,8 +274,9 @@ pub(crate) async fn lifecycle<S: SessionStore + 'static>(
     assert_eq!(fields["user"], "\"alice\"");
     let envelope = fields["__v"].as_str().expect("an envelope");
     let parts: Vec<&str> = envelope.split(':').collect();
-    assert_eq!(parts.len(), 2, "version:seen, got {envelope}");
-    assert_eq!(parts[0], "2");
+    assert_eq!(parts.len(), 3, "version:seen:revision, got {envelope}");
+    assert_eq!(parts[0], "3");
+    assert_eq!(parts[2], "1", "a new session's revision");
     assert!(
         parts[1..].iter().all(|ms| ms.parse::<i64>().is_ok()),
         "{envelope}"

@@ -97,19 +97,18 @@ const MAX_TTL_MS: i64 = 100 * 365 * 24 * 60 * 60 * 1000;
 ///
 /// | field | content |
 /// |---|---|
-/// | `__v` | the envelope: `<format version>:<last written or refreshed>`, the time in Unix milliseconds; the format version is `2` |
-/// | `__r` | the revision: `1` for a new session, one more on every update or refresh |
+/// | `__v` | the envelope: `<format version>:<last written or refreshed>:<revision>`, the time in Unix milliseconds; the format version is `3`; the revision is `1` for a new session and one more on every update or refresh |
 /// | `<entry key>` | the entry's value as JSON; keys starting with `_` are stored as `_~<key>` |
 ///
 /// ```text
 /// 127.0.0.1:6379> HGETALL session:Xq3...
-/// 1) "__v"      2) "2:1767225600000"
-/// 3) "__r"      4) "1"
-/// 5) "user_id"  6) "42"
+/// 1) "__v"      2) "3:1767225600000:1"
+/// 3) "user_id"  4) "42"
 /// ```
 ///
-/// Records in format version 1 (envelope `1:<created at>:<last written or refreshed>`) are
-/// still read, and their next update or refresh rewrites the envelope in version 2. The
+/// Records in format version 2 (envelope `2:<last written or refreshed>`) and 1
+/// (`1:<created at>:<last written or refreshed>`) are still read, and their next update or
+/// refresh rewrites the envelope in version 3. The
 /// session's creation time is not part of the envelope: when an absolute timeout is
 /// configured, the middleware keeps it as an entry of the state, `__session_created_at`
 /// (stored as `_~__session_created_at`).

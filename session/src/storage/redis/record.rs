@@ -6,16 +6,15 @@
 //!
 //! | field | meaning |
 //! |---|---|
-//! | `__v` | `<format version>:<last seen>`, e.g. `2:1767225660000`: format version 2, the last write or TTL refresh in Unix milliseconds |
-//! | `__r` | the revision: `1` when the session is created, one more on every later write or TTL refresh |
+//! | `__v` | `<format version>:<last seen>:<revision>`, e.g. `3:1767225660000:2`: format version 3, the last write or TTL refresh in Unix milliseconds, and the revision: `1` when the session is created, one more on every later write or refresh |
 //!
 //! The revision lets a store with a near cache tell the record a write left without reading
-//! it back: a patch of the revision it holds leaves its copy with the patch applied. Records
-//! written before revisions have no `__r`; their first write adds it.
+//! it back: a patch of the revision it holds leaves its copy with the patch applied.
 //!
-//! Format version 1 envelopes, `1:<created at>:<last seen>`, are read too, and the next write
-//! (update or refresh) replaces them with a version 2 envelope. Their creation time is not
-//! read: the one that counts is the absolute-timeout entry the middleware keeps in the state.
+//! Older envelopes are read too, and the next write (update or refresh) replaces them with a
+//! version 3 envelope, counting their revision as 0: version 2, `2:<last seen>`, and version
+//! 1, `1:<created at>:<last seen>`, whose creation time is not read (the one that counts is the
+//! absolute-timeout entry the middleware keeps in the state).
 //!
 //! An entry whose key starts with `_` is stored under `_~<key>`, so that no entry can ever be
 //! mistaken for an envelope field: fields starting with `__` are the envelope's, fields
@@ -30,13 +29,12 @@ use crate::storage::{SessionChanges, SessionState};
 
 /// The record format this code writes: the envelope's first part (the write scripts write
 /// it too).
-const FORMAT_VERSION: &str = "2";
-/// The older record format this code still reads, and upgrades when it writes.
+const FORMAT_VERSION: &str = "3";
+/// The older record formats this code still reads, and upgrades when it writes.
+const FORMAT_VERSION_2: &str = "2";
 const FORMAT_VERSION_1: &str = "1";
-/// The envelope field: `<format version>:<last seen>`.
+/// The envelope field: `<format version>:<last seen>:<revision>`.
 const ENVELOPE_FIELD: &str = "__v";
-/// The revision field (see the module docs).
-const REVISION_FIELD: &str = "__r";
 /// The prefix of every envelope field.
 const ENVELOPE_PREFIX: &str = "__";
 /// The prefix that escapes entries whose key starts with `_`.
@@ -56,13 +54,12 @@ pub(super) fn encode_new(
     state: &SessionState,
     now_ms: i64,
 ) -> Result<Vec<Vec<u8>>, serde_json::Error> {
-    let mut args = Vec::with_capacity(4 + 2 * state.len());
+    let mut args = Vec::with_capacity(2 + 2 * state.len());
     push_pair(
         &mut args,
         ENVELOPE_FIELD,
-        &format!("{FORMAT_VERSION}:{now_ms}"),
+        &format!("{FORMAT_VERSION}:{now_ms}:1"),
     );
-    push_pair(&mut args, REVISION_FIELD, "1");
     push_entries(&mut args, state.iter())?;
     Ok(args)
 }
@@ -199,8 +196,7 @@ pub(super) fn decode<'a>(
     Ok(decode_revised(fields)?.map(|(state, _)| state))
 }
 
-/// [`decode`], with the record's revision (`None` for a record written before revisions, or
-/// one that is not a number, which then never matches a write's expectation).
+/// [`decode`], with the record's revision (`None` for a record in an older format version).
 pub(super) fn decode_revised<'a>(
     fields: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
 ) -> Result<Option<(SessionState, Option<u64>)>, RedisStoreError> {
@@ -210,7 +206,6 @@ pub(super) fn decode_revised<'a>(
     }
     let mut state = SessionState::new();
     let mut envelope = None;
-    let mut revision = None;
     for (field, value) in fields {
         let field = std::str::from_utf8(field)
             .map_err(|_| invalid("a field name is not valid UTF-8".to_owned()))?;
@@ -221,10 +216,6 @@ pub(super) fn decode_revised<'a>(
             // Envelope fields added by later compatible versions are ignored.
             if field == ENVELOPE_FIELD {
                 envelope = Some(value);
-            } else if field == REVISION_FIELD {
-                revision = std::str::from_utf8(value)
-                    .ok()
-                    .and_then(|value| value.parse::<u64>().ok());
             }
         } else if field.starts_with('_') {
             return Err(invalid(format!("unexpected field `{field}`")));
@@ -233,16 +224,20 @@ pub(super) fn decode_revised<'a>(
             state.insert(field.to_owned(), value);
         }
     }
-    check_envelope(envelope.ok_or_else(|| invalid("the record has no envelope".to_owned()))?)?;
+    let revision =
+        check_envelope(envelope.ok_or_else(|| invalid("the record has no envelope".to_owned()))?)?;
     Ok(Some((state, revision)))
 }
 
-/// Checks an envelope: `2:<last seen>`, or `1:<created at>:<last seen>` from format
-/// version 1; every time must be a whole number of milliseconds.
-fn check_envelope(envelope: &[u8]) -> Result<(), RedisStoreError> {
+/// Checks an envelope: `3:<last seen>:<revision>`, or `2:<last seen>` and
+/// `1:<created at>:<last seen>` from older format versions; every time must be a whole number
+/// of milliseconds. Returns the revision (`None` before format version 3).
+fn check_envelope(envelope: &[u8]) -> Result<Option<u64>, RedisStoreError> {
     let mut parts = envelope.split(|&byte| byte == b':');
     let version = parts.next().unwrap_or_default();
     let (layout, times): (&str, &[&str]) = if version == FORMAT_VERSION.as_bytes() {
+        ("3:<last seen>:<revision>", &["last seen"])
+    } else if version == FORMAT_VERSION_2.as_bytes() {
         ("2:<last seen>", &["last seen"])
     } else if version == FORMAT_VERSION_1.as_bytes() {
         ("1:<created>:<last seen>", &["created", "last seen"])
@@ -256,9 +251,23 @@ fn check_envelope(envelope: &[u8]) -> Result<(), RedisStoreError> {
     for time in times {
         check_millis(time, parts.next().ok_or_else(malformed)?)?;
     }
+    let revision = if version == FORMAT_VERSION.as_bytes() {
+        let digits = parts.next().ok_or_else(malformed)?;
+        // Digits only, as the scripts match them (`u64::from_str` would take a `+`).
+        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+            return Err(malformed());
+        }
+        let revision = std::str::from_utf8(digits)
+            .ok()
+            .and_then(|digits| digits.parse::<u64>().ok())
+            .ok_or_else(malformed)?;
+        Some(revision)
+    } else {
+        None
+    };
     match parts.next() {
         Some(_) => Err(malformed()),
-        None => Ok(()),
+        None => Ok(revision),
     }
 }
 
@@ -389,8 +398,7 @@ mod tests {
         let state = state(json!({"user": {"id": 7}, "_x": 1, "__v": "mine", "_~y": [1]}));
         let args = encode_new(&state, 1_000).expect("encodes");
         let fields = pairs(&args);
-        assert!(fields.contains(&(b"__v".to_vec(), b"2:1000".to_vec())));
-        assert!(fields.contains(&(b"__r".to_vec(), b"1".to_vec())));
+        assert!(fields.contains(&(b"__v".to_vec(), b"3:1000:1".to_vec())));
         let revised = decode_revised(fields.iter().map(|(f, v)| (f.as_slice(), v.as_slice())));
         assert_eq!(
             revised.expect("decodes").map(|(_, revision)| revision),
@@ -442,7 +450,9 @@ mod tests {
         assert!(ok((b"\xff", b"1")).is_err());
         assert!(ok((b"__future", b"anything")).is_ok());
         assert!(decode_owned(vec![(b"a".to_vec(), b"1".to_vec())]).is_err());
-        assert!(envelope(b"2:6").is_ok());
+        assert!(envelope(b"3:6:1").is_ok());
+        assert!(envelope(b"3:-6:18446744073709551615").is_ok());
+        assert!(envelope(b"2:6").is_ok(), "format version 2 is still read");
         assert!(envelope(b"2:-6").is_ok());
         assert!(envelope(b"1:5:6").is_ok(), "format version 1 is still read");
         for bad in [
@@ -456,6 +466,12 @@ mod tests {
             b"1:yesterday:6",
             b"1:5:",
             b"3:5",
+            b"3:5:",
+            b"3:5:x",
+            b"3:5:+1",
+            b"3:5:-1",
+            b"3:5:1:2",
+            b"3:5:18446744073709551616",
             b"",
         ] {
             assert!(envelope(bad).is_err(), "{bad:?}");

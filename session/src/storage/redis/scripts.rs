@@ -30,17 +30,16 @@ redis.call('PEXPIRE', key, ARGV[1])
 
 /// The opening of every script that writes an existing session: returns 0 when the key does
 /// not exist (nothing is written), deletes the session when the TTL (`ARGV[1]`, milliseconds)
-/// is zero or less, and checks the envelope: format version 2 (`2:<last seen>`) or 1
-/// (`1:<created>:<last seen>`). `valid` is `nil` when the record has no valid envelope: it then
-/// stays without one, so it never becomes loadable. `revision` is the record's revision
-/// (`__r`, absent in records written before revisions), and `matched` says whether it is the
-/// one the caller expected (`ARGV[2]`; an empty string expects none).
+/// is zero or less, and checks the envelope: format version 3 (`3:<last seen>:<revision>`), 2
+/// (`2:<last seen>`) or 1 (`1:<created>:<last seen>`). `valid` is false when the record has no
+/// valid envelope: it then stays without one, so it never becomes loadable. `revision` is the
+/// record's revision (`nil` before format version 3), and `matched` says whether it is the one
+/// the caller expected (`ARGV[2]`; an empty string expects none).
 macro_rules! open_existing {
     () => {
         r"
 local key = KEYS[1]
-local stored = redis.call('HMGET', key, '__v', '__r')
-local envelope, revision = stored[1], stored[2]
+local envelope = redis.call('HGET', key, '__v')
 if not envelope and redis.call('EXISTS', key) == 0 then
   return 0
 end
@@ -49,10 +48,18 @@ if ttl <= 0 then
   redis.call('DEL', key)
   return 1
 end
-local valid = envelope
-  and (string.match(envelope, '^2:%-?%d+$') or string.match(envelope, '^1:%-?%d+:%-?%d+$'))
-local matched = valid and revision and revision == ARGV[2]
+local revision, valid = nil, false
+if envelope then
+  revision = string.match(envelope, '^3:%-?%d+:(%d+)$')
+  valid = revision ~= nil or string.match(envelope, '^2:%-?%d+$') ~= nil
+    or string.match(envelope, '^1:%-?%d+:%-?%d+$') ~= nil
+end
+local matched = revision ~= nil and revision == ARGV[2]
+-- Lua writes numbers with 14 significant digits: start over long before that.
 local next_revision = (tonumber(revision) or 0) + 1
+if next_revision >= 1e13 then
+  next_revision = 1
+end
 "
     };
 }
@@ -77,13 +84,13 @@ end
 }
 
 /// The end of the scripts that write an existing session: a valid envelope becomes
-/// `2:<ARGV[3]>`, the last-seen time in Unix milliseconds (which upgrades a version 1
-/// record), the revision goes up by one, and the key gets its TTL.
+/// `3:<ARGV[3]>:<revision + 1>`, with the last-seen time in Unix milliseconds (which upgrades
+/// a version 1 or 2 record, whose revision counts as 0), and the key gets its TTL.
 macro_rules! close_existing {
     () => {
         r"
 if valid then
-  redis.call('HSET', key, '__v', '2:' .. ARGV[3], '__r', next_revision)
+  redis.call('HSET', key, '__v', '3:' .. ARGV[3] .. ':' .. next_revision)
 end
 redis.call('PEXPIRE', key, ttl)
 "
@@ -123,8 +130,7 @@ return table.concat(fields)
 /// Creates a session only if its key is absent (`SET NX` semantics).
 ///
 /// `ARGV[1]`: TTL in milliseconds (> 0); `ARGV[2..]`: field/value pairs (never empty: the
-/// envelope and the first revision are always there). Returns 1 when created, 0 when the
-/// key already exists.
+/// envelope is always there). Returns 1 when created, 0 when the key already exists.
 const CREATE: &str = concat!(create_body!(), "return 1\n");
 
 /// [`CREATE`] for a store with a near cache: it also reads the key's TTL, so that Redis

@@ -4,8 +4,8 @@
 use std::{convert::Infallible, future::Future, sync::Arc, time::Duration};
 
 use redis::{
-    Cmd, ErrorKind, IntoConnectionInfo as _, Pipeline, ProtocolVersion, PushInfo, RedisError,
-    RedisFuture, RedisResult, ScriptInvocation, ServerErrorKind, Value,
+    Cmd, ErrorKind, FromRedisValue, IntoConnectionInfo as _, Pipeline, ProtocolVersion, PushInfo,
+    RedisError, RedisFuture, RedisResult, Script, ServerErrorKind, Value,
     aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig},
     cluster::ClusterClientBuilder,
     cluster_async::ClusterConnection,
@@ -151,21 +151,38 @@ impl Connection {
     /// `CLIENT TRACKING ON NOLOOP` in front, so that the keys the script reads are tracked
     /// for that connection. A server that does not know the script yet gets it loaded, and
     /// the pipeline is sent again. Returns the script's reply.
+    ///
+    /// `pipeline` is [`tracked`]`(command)`, built once per write (a retry sends it again).
     pub(super) async fn tracked_script(
         &mut self,
-        invocation: &ScriptInvocation<'_>,
+        pipeline: &Pipeline,
+        script: &Script,
         redis_key: &str,
     ) -> RedisResult<Value> {
-        let mut pipeline = tracking_on();
-        pipeline.invoke_script(invocation);
-        let values = match self.on_key_node(&pipeline, redis_key, 2).await {
+        let values = match self.on_key_node(pipeline, redis_key, 2).await {
             Err(err) if err.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
-                invocation.load_async(self).await?;
-                self.on_key_node(&pipeline, redis_key, 2).await?
+                script.prepare_invoke().load_async(self).await?;
+                self.on_key_node(pipeline, redis_key, 2).await?
             }
             values => values?,
         };
         values.into_iter().nth(1).ok_or_else(fewer_replies)
+    }
+
+    /// Runs a write script's `EVALSHA` `command` (see `script_command`); a server that does
+    /// not know `script` yet gets it loaded, and the command is sent again.
+    pub(super) async fn script<T: FromRedisValue>(
+        &mut self,
+        command: &Cmd,
+        script: &Script,
+    ) -> RedisResult<T> {
+        match command.query_async(self).await {
+            Err(err) if err.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+                script.prepare_invoke().load_async(self).await?;
+                command.query_async(self).await
+            }
+            reply => reply,
+        }
     }
 
     /// Sends `pipeline` (of `count` commands) to the connection that owns `redis_key` (for a
@@ -267,6 +284,14 @@ fn tracking_on() -> Pipeline {
         .arg("TRACKING")
         .arg("ON")
         .arg("NOLOOP");
+    pipeline
+}
+
+/// `command` behind `CLIENT TRACKING ON NOLOOP` (see [`tracking_on`]), for
+/// [`Connection::tracked_script`].
+pub(super) fn tracked(command: Cmd) -> Pipeline {
+    let mut pipeline = tracking_on();
+    pipeline.add_command(command);
     pipeline
 }
 

@@ -14,7 +14,7 @@ mod scripts;
 use std::{fmt, sync::Arc};
 
 use actix_web::cookie::time::Duration;
-use redis::{Script, ScriptInvocation};
+use redis::{Cmd, Script};
 
 pub use self::{
     actor::{RedisActorSessionStore, RedisActorSessionStoreBuilder},
@@ -371,28 +371,24 @@ impl RedisSessionStore {
         state: &SessionState,
     ) -> Result<bool, RedisStoreError> {
         let redis_key = &redis_key;
+        let script = Write::Create.script(self.cache().is_some());
+        let command = script_command(script, redis_key, ttl_ms, None, args);
         let Some(cache) = self.cache() else {
+            let command = &command;
             let created: i64 = self
                 .inner
                 .connection
                 .run(self.inner.timeouts, "save", |mut connection| async move {
-                    script_call(Write::Create.script(false), redis_key, ttl_ms, None, args)
-                        .invoke_async(&mut connection)
-                        .await
+                    connection.script(command, script).await
                 })
                 .await?;
             return Ok(created == 1);
         };
         let guard = WriteGuard::new(Some(cache), redis_key);
-        let reply = self.tracked_script(
-            Write::Create.script(true),
-            redis_key,
-            ttl_ms,
-            None,
-            args,
-            "save",
-        );
-        match reply.await? {
+        match self
+            .tracked_script(script, command, redis_key, "save")
+            .await?
+        {
             redis::Value::Int(1) => {
                 // The key was absent and the script atomic: the record is exactly `state`, at
                 // its first revision.
@@ -419,19 +415,16 @@ impl RedisSessionStore {
         let redis_key = self.redis_key(session_key.as_ref());
         let redis_key = &redis_key;
         let ttl_ms = ttl_millis(ttl);
-        let script = written.write();
+        let script = written.write().script(self.cache().is_some());
         let Some(cache) = self.cache() else {
+            let command = &script_command(script, redis_key, ttl_ms, Some(""), args);
             let written: i64 = self
                 .inner
                 .connection
                 .run(
                     self.inner.timeouts,
                     operation,
-                    |mut connection| async move {
-                        script_call(script.script(false), redis_key, ttl_ms, Some(""), args)
-                            .invoke_async(&mut connection)
-                            .await
-                    },
+                    |mut connection| async move { connection.script(command, script).await },
                 )
                 .await?;
             return Ok(written == 1);
@@ -440,15 +433,11 @@ impl RedisSessionStore {
         let expected = guard
             .expected_revision()
             .map_or_else(String::new, |revision| revision.to_string());
-        let reply = self.tracked_script(
-            script.script(true),
-            redis_key,
-            ttl_ms,
-            Some(&expected),
-            args,
-            operation,
-        );
-        match reply.await? {
+        let command = script_command(script, redis_key, ttl_ms, Some(&expected), args);
+        match self
+            .tracked_script(script, command, redis_key, operation)
+            .await?
+        {
             redis::Value::Int(0) => Ok(false),
             // Deleted (a TTL of zero or less), or a record without a valid envelope (which
             // stays uncached: its next load reports it).
@@ -485,20 +474,18 @@ impl RedisSessionStore {
     async fn tracked_script(
         &self,
         script: &Script,
+        command: Cmd,
         redis_key: &str,
-        ttl_ms: i64,
-        expected: Option<&str>,
-        args: &[Vec<u8>],
         operation: &'static str,
     ) -> Result<redis::Value, RedisStoreError> {
+        let pipeline = &connection::tracked(command);
         self.inner
             .connection
             .run(
                 self.inner.timeouts,
                 operation,
                 |mut connection| async move {
-                    let invocation = script_call(script, redis_key, ttl_ms, expected, args);
-                    connection.tracked_script(&invocation, redis_key).await
+                    connection.tracked_script(pipeline, script, redis_key).await
                 },
             )
             .await
@@ -548,24 +535,29 @@ impl Written<'_> {
     }
 }
 
-/// An invocation of a write script on `redis_key`: the TTL, the expected revision (for the
-/// scripts that write an existing session), then `args`.
-fn script_call<'a>(
-    script: &'a Script,
+/// The `EVALSHA` command of a write script on `redis_key`: the TTL, the expected revision
+/// (for the scripts that write an existing session), then `args`. Built once per write (a
+/// retry sends it again), straight into one buffer.
+fn script_command(
+    script: &Script,
     redis_key: &str,
     ttl_ms: i64,
     expected: Option<&str>,
     args: &[Vec<u8>],
-) -> ScriptInvocation<'a> {
-    let mut invocation = script.key(redis_key);
-    invocation.arg(ttl_ms);
+) -> Cmd {
+    let mut command = redis::cmd("EVALSHA");
+    command
+        .arg(script.get_hash())
+        .arg(1)
+        .arg(redis_key)
+        .arg(ttl_ms);
     if let Some(expected) = expected {
-        invocation.arg(expected);
+        command.arg(expected);
     }
     for arg in args {
-        invocation.arg(arg.as_slice());
+        command.arg(arg.as_slice());
     }
-    invocation
+    command
 }
 
 fn unexpected_reply(operation: &'static str, reply: &redis::Value) -> RedisStoreError {

@@ -469,3 +469,39 @@ async fn a_version_2_record_is_upgraded_by_its_next_write() {
         );
     }
 }
+
+/// A server that forgot the write scripts (`SCRIPT FLUSH`, a restart, a new Cluster node) is
+/// sent them again: every write still lands, with or without a near cache.
+#[actix_web::test]
+async fn writes_survive_a_script_flush() {
+    let server = RedisServer::start();
+    for cache in [NearCache::off(), NearCache::new()] {
+        let store = RedisSessionStore::builder(server.url())
+            .near_cache(cache)
+            .build()
+            .await
+            .expect("connect to the test redis-server");
+        let ttl = Duration::minutes(5);
+        server.cli(&["SCRIPT", "FLUSH"]);
+        let key = store
+            .save(state(json!({"a": 1})), &ttl)
+            .await
+            .expect("save");
+        server.cli(&["SCRIPT", "FLUSH"]);
+        let changes = SessionChanges::new(
+            state(json!({"a": 2})),
+            BTreeSet::from(["a".to_owned()]),
+            false,
+        );
+        let key = store
+            .update_changes(key, changes, &ttl)
+            .await
+            .expect("update_changes");
+        server.cli(&["SCRIPT", "FLUSH"]);
+        store.update_ttl(&key, &ttl).await.expect("update_ttl");
+        assert_eq!(
+            store.load(&key).await.expect("load"),
+            Some(state(json!({"a": 2})))
+        );
+    }
+}

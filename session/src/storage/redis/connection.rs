@@ -278,12 +278,14 @@ impl Connection {
 /// writes (the store handles those itself, see `WriteGuard`). Sent in front of every cached
 /// read and write, so that a connection that was replaced (a reconnection) tracks again.
 fn tracking_on() -> Pipeline {
-    let mut pipeline = redis::pipe();
-    pipeline
-        .cmd("CLIENT")
+    let mut pipeline = Pipeline::with_capacity(3);
+    let mut tracking = Cmd::with_capacity(4, 25);
+    tracking
+        .arg("CLIENT")
         .arg("TRACKING")
         .arg("ON")
         .arg("NOLOOP");
+    pipeline.add_command(tracking);
     pipeline
 }
 

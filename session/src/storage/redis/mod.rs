@@ -545,8 +545,12 @@ fn script_command(
     expected: Option<&str>,
     args: &[Vec<u8>],
 ) -> Cmd {
-    let mut command = redis::cmd("EVALSHA");
+    // Sized up front: EVALSHA, the hash, the key count, the key, the TTL and the expected
+    // revision (20 digits at most), then the arguments.
+    let data = 7 + 40 + 1 + redis_key.len() + 20 + 20 + args.iter().map(Vec::len).sum::<usize>();
+    let mut command = Cmd::with_capacity(6 + args.len(), data);
     command
+        .arg("EVALSHA")
         .arg(script.get_hash())
         .arg(1)
         .arg(redis_key)

@@ -368,7 +368,7 @@ impl RedisSessionStore {
         redis_key: String,
         ttl_ms: i64,
         args: &[Vec<u8>],
-        state: &SessionState,
+        state: &Arc<SessionState>,
     ) -> Result<bool, RedisStoreError> {
         let redis_key = &redis_key;
         let script = Write::Create.script(self.cache().is_some());
@@ -392,7 +392,7 @@ impl RedisSessionStore {
             redis::Value::Int(1) => {
                 // The key was absent and the script atomic: the record is exactly `state`, at
                 // its first revision.
-                guard.fill(Arc::new(state.clone()), Some(1), ttl_ms).await;
+                guard.fill(Arc::clone(state), Some(1), ttl_ms).await;
                 Ok(true)
             }
             redis::Value::Int(_) => Ok(false),
@@ -647,11 +647,13 @@ impl SessionStore for RedisSessionStore {
         let args = record::encode_new(&state, self.inner.clock.now_ms())
             .map_err(|err| SaveError::Serialization(Box::new(err)))?;
         let args = &args;
+        // Shared with the near cache's entry, if any: no copy of the state.
+        let state = &Arc::new(state);
         let stored = collision::insert_under_new_key(
             "redis",
             KEY_ATTEMPTS,
             generate_session_key,
-            |session_key| self.create(self.redis_key(session_key.as_ref()), ttl_ms, args, &state),
+            |session_key| self.create(self.redis_key(session_key.as_ref()), ttl_ms, args, state),
         )
         .await
         .map_err(|err| SaveError::Other(other(err)))?;

@@ -228,12 +228,15 @@ struct Entry {
     expires_at: Instant,
 }
 
+/// Entries by Redis key.
+type Entries = HashMap<String, Entry>;
+
 #[derive(Default)]
 struct State {
     /// Entries used since the last rotation, and those from before it (the two together
     /// never exceed the capacity: a cheap approximation of LRU).
-    hot: HashMap<String, Entry>,
-    cold: HashMap<String, Entry>,
+    hot: Entries,
+    cold: Entries,
     /// Advances on every invalidation, local write and flush.
     clock: u64,
     /// `clock` at the last flush.
@@ -289,11 +292,18 @@ impl State {
                 .is_none_or(|fill| fill.invalidated_at <= taken_at)
     }
 
-    fn insert(&mut self, capacity: usize, key: String, entry: Entry) {
+    /// Stores `entry`; returns the map of entries the insert retired, if any (see
+    /// [`drop_retired`]).
+    #[must_use = "retired entries are dropped with `drop_retired`"]
+    fn insert(&mut self, capacity: usize, key: String, entry: Entry) -> Option<Entries> {
         self.cold.remove(&key);
         let replaces = self.hot.contains_key(&key);
+        let mut retired = None;
         if !replaces && self.hot.len() >= (capacity / 2).max(1) {
-            self.cold = std::mem::take(&mut self.hot);
+            retired = Some(std::mem::replace(
+                &mut self.cold,
+                std::mem::take(&mut self.hot),
+            ));
         }
         if !replaces && self.hot.len() + self.cold.len() >= capacity {
             let evicted = self.cold.keys().next().cloned();
@@ -302,6 +312,20 @@ impl State {
             }
         }
         self.hot.insert(key, entry);
+        retired
+    }
+}
+
+/// Drops entries that left the cache together (half the capacity of decoded states when the
+/// maps rotate, everything on a flush) on the runtime's blocking threads when there is a
+/// runtime, so that the request that retired them does not wait for it.
+fn drop_retired(retired: Option<Entries>) {
+    let Some(retired) = retired.filter(|entries| !entries.is_empty()) else {
+        return;
+    };
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => drop(runtime.spawn_blocking(move || drop(retired))),
+        Err(_) => drop(retired),
     }
 }
 
@@ -398,12 +422,13 @@ impl<'a> WriteGuard<'a> {
                     revision,
                     expires_at,
                 };
-                state.insert(cache.capacity, self.key.to_owned(), entry);
+                let retired = state.insert(cache.capacity, self.key.to_owned(), entry);
+                drop(state);
+                drop_retired(retired);
                 true
             }
             _ => false,
         };
-        drop(state);
         if !stored {
             tracing::debug!("a session write raced with an invalidation; not cached");
         }
@@ -454,6 +479,7 @@ impl Cache {
     pub(super) fn get(&self, key: &str) -> Option<Arc<SessionState>> {
         let now = Instant::now();
         let mut state = self.lock();
+        let mut retired = None;
         let found = if let Some(entry) = state.hot.get(key) {
             if entry.expires_at > now {
                 Some(Arc::clone(&entry.state))
@@ -464,7 +490,7 @@ impl Cache {
         } else if let Some(entry) = state.cold.remove(key) {
             if entry.expires_at > now {
                 let found = Arc::clone(&entry.state);
-                state.insert(self.capacity, key.to_owned(), entry);
+                retired = state.insert(self.capacity, key.to_owned(), entry);
                 Some(found)
             } else {
                 None
@@ -473,6 +499,7 @@ impl Cache {
             None
         };
         drop(state);
+        drop_retired(retired);
         let counter = if found.is_some() {
             &self.hits
         } else {
@@ -514,10 +541,13 @@ impl Cache {
         };
         let mut state = self.lock();
         let fresh = state.unchanged_since(&ticket.key, ticket.taken_at);
-        if fresh {
-            state.insert(self.capacity, ticket.key.clone(), entry);
-        }
+        let retired = if fresh {
+            state.insert(self.capacity, ticket.key.clone(), entry)
+        } else {
+            None
+        };
         drop(state);
+        drop_retired(retired);
         if !fresh {
             tracing::debug!("a session read raced with an invalidation; not cached");
         }
@@ -552,11 +582,13 @@ impl Cache {
     /// Empties the cache and refuses every read in flight.
     pub(super) fn flush(&self, reason: &'static str) {
         let mut state = self.lock();
-        state.hot.clear();
-        state.cold.clear();
+        let hot = std::mem::take(&mut state.hot);
+        let cold = std::mem::take(&mut state.cold);
         state.clock += 1;
         state.flushed_at = state.clock;
         drop(state);
+        drop_retired(Some(hot));
+        drop_retired(Some(cold));
         self.flushes.fetch_add(1, Ordering::Relaxed);
         let stats = self.stats();
         tracing::debug!(

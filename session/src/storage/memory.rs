@@ -73,7 +73,7 @@ struct Inner {
     sweep_cursor: AtomicUsize,
     /// The owner index: owner → public id → key. Locked before a shard when both are (never
     /// the other way round).
-    owners: Mutex<HashMap<String, HashMap<String, SessionKey>>>,
+    owners: Mutex<HashMap<String, OwnerEntries>>,
 }
 
 impl Default for Inner {
@@ -377,6 +377,17 @@ impl SessionStore for MemorySessionStore {
     }
 }
 
+/// An owner's public ids with the key each session lives under, and the length at which
+/// linking prunes them next.
+#[derive(Default)]
+struct OwnerEntries {
+    sessions: HashMap<String, SessionKey>,
+    prune_at: usize,
+}
+
+/// The shortest owner list linking prunes.
+const MIN_OWNER_PRUNE: usize = 16;
+
 /// The owner index lives beside the map: each owner's public ids with the key their session
 /// lives under. Every answer is checked against the session's record (live, same public id,
 /// same owner); entries that fail the check are pruned.
@@ -384,20 +395,27 @@ impl OwnerIndex for MemorySessionStore {
     async fn link_owner(&self, link: OwnerLink<'_>) -> Result<(), OwnerError> {
         let now = self.inner.clock.now();
         let mut owners = lock(&self.inner.owners);
-        let sessions = owners.entry(link.owner.to_owned()).or_default();
-        sessions.insert(link.public_id.to_owned(), link.key.clone());
-        // Linking is when an owner's list grows: drop what ended, so it never outgrows the
-        // owner's live sessions.
-        sessions
-            .retain(|public_id, key| self.owned_record(key, link.owner, public_id, now).is_some());
+        let entries = owners.entry(link.owner.to_owned()).or_default();
+        entries
+            .sessions
+            .insert(link.public_id.to_owned(), link.key.clone());
+        // Linking is when an owner's list grows: drop what ended once it has doubled since
+        // the last time, so it never grows past twice the owner's live sessions and a link
+        // costs a constant amount on average, however many sessions the owner has.
+        if entries.sessions.len() >= entries.prune_at {
+            entries.sessions.retain(|public_id, key| {
+                self.owned_record(key, link.owner, public_id, now).is_some()
+            });
+            entries.prune_at = (2 * entries.sessions.len()).max(MIN_OWNER_PRUNE);
+        }
         Ok(())
     }
 
     async fn unlink_owner(&self, owner: &str, public_id: &str) -> Result<(), OwnerError> {
         let mut owners = lock(&self.inner.owners);
-        if let Some(sessions) = owners.get_mut(owner) {
-            sessions.remove(public_id);
-            if sessions.is_empty() {
+        if let Some(entries) = owners.get_mut(owner) {
+            entries.sessions.remove(public_id);
+            if entries.sessions.is_empty() {
                 owners.remove(owner);
             }
         }
@@ -420,7 +438,7 @@ impl OwnerIndex for MemorySessionStore {
     async fn revoke_owner_session(&self, owner: &str, public_id: &str) -> Result<bool, OwnerError> {
         let key = lock(&self.inner.owners)
             .get(owner)
-            .and_then(|sessions| sessions.get(public_id))
+            .and_then(|entries| entries.sessions.get(public_id))
             .cloned();
         let Some(key) = key else {
             return Ok(false);
@@ -485,9 +503,11 @@ impl MemorySessionStore {
     /// Keeps the index entries of `owner` for which `keep(public_id, key)` holds.
     fn prune_owner(&self, owner: &str, mut keep: impl FnMut(&str, &SessionKey) -> bool) {
         let mut owners = lock(&self.inner.owners);
-        if let Some(sessions) = owners.get_mut(owner) {
-            sessions.retain(|public_id, key| keep(public_id, key));
-            if sessions.is_empty() {
+        if let Some(entries) = owners.get_mut(owner) {
+            entries
+                .sessions
+                .retain(|public_id, key| keep(public_id, key));
+            if entries.sessions.is_empty() {
                 owners.remove(owner);
             }
         }

@@ -78,8 +78,8 @@ echo "|---|---|---:|---:|---:|" >>"$WORK/table.md"
 for route in $ROUTES; do
   for mode in $MODES; do
     modes=("$mode")
-    # The route that never touches the session: ours also lazy.
-    [ "$route" = untouched ] && [[ "$mode" == ours-* ]] && modes+=("$mode-lazy")
+    # The route that never touches the session: ours also lazy (a bound session has no lazy mode).
+    [ "$route" = untouched ] && [[ "$mode" == ours-* ]] && [[ "$mode" != *-bound ]] && modes+=("$mode-lazy")
     for m in "${modes[@]}"; do
       total="$(instructions "$m" "$route" "$COUNT")"
       [ -n "$total" ] || continue

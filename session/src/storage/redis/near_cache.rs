@@ -110,17 +110,14 @@ const DEFAULT_MAX_AGE: Duration = Duration::from_secs(5 * 60);
 /// the store works without the cache and logs one warning.
 ///
 /// # Why it is off by default
-/// The guarantee holds only if every write of a session key goes through a
-/// [`RedisSessionStore`](crate::storage::RedisSessionStore) (its connections ask Redis not
-/// to report their own writes, and a script or tool writing session keys on one of them
-/// would go unnoticed; writes from any other client are reported), and the memory and the
-/// server's tracking table are costs an operator should size. Turn it on where sessions are
-/// read far more often than written.
+/// - Redis Cluster: a change of topology does not empty the cache. A key that moves to
+///   another node while cached is invalidated by its deletion on the old node, but a change
+///   made on the new node before this process reads it there again is only caught by
+///   [`max_age`](Self::max_age); keep it short if you reshard under load.
+/// - The memory, the server's tracking table and the cost of creating a session (a cache
+///   entry and a tracking-table entry per login) are costs an operator should size.
 ///
-/// In Redis Cluster, a key that moves to another node while cached is invalidated by its
-/// deletion on the old node; a change made on the new node before this process reads it
-/// there again is only caught by [`max_age`](Self::max_age) — keep it short if you
-/// reshard under load.
+/// Turn it on where sessions are read far more often than written.
 #[derive(Clone, PartialEq, Eq)]
 #[must_use]
 pub struct NearCache {

@@ -639,4 +639,43 @@ mod tests {
         assert_eq!(store.len(), 1);
         assert_eq!(user_of(&store, &key("taken")).await, json!("first"));
     }
+
+    /// Many sessions of one owner, most of them ended: linking keeps the owner's list within
+    /// twice its live sessions (plus a small floor), without scanning it on every link.
+    #[actix_rt::test]
+    async fn an_owners_list_stays_within_twice_its_live_sessions() {
+        use crate::{
+            session_meta::{META_KEY, SessionMeta},
+            storage::{OwnerIndex, OwnerLink},
+        };
+        let store = MemorySessionStore::new();
+        let ttl = Duration::hours(1);
+        let mut live = 0;
+        for n in 0..1_000 {
+            let mut meta = SessionMeta::fresh();
+            meta.owner = Some("ferris".to_owned());
+            let public_id = meta.public_id.clone();
+            let mut state = SessionState::new();
+            state.insert(META_KEY.to_owned(), meta.to_value());
+            let key = store.save(state, &ttl).await.unwrap();
+            store
+                .link_owner(OwnerLink::new("ferris", &public_id, &key, ttl))
+                .await
+                .unwrap();
+            // Three sessions in four end (a logout that left its link behind).
+            if n % 4 == 0 {
+                live += 1;
+            } else {
+                store.delete(&key).await.unwrap();
+            }
+            let listed = lock(&store.inner.owners)
+                .get("ferris")
+                .map_or(0, |entries| entries.sessions.len());
+            assert!(
+                listed <= (2 * live).max(MIN_OWNER_PRUNE) + 1,
+                "{listed} entries for {live} live sessions"
+            );
+        }
+        assert_eq!(store.owner_sessions("ferris").await.unwrap().len(), live);
+    }
 }

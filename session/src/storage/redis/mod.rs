@@ -118,8 +118,9 @@ const MAX_TTL_MS: i64 = 100 * 365 * 24 * 60 * 60 * 1000;
 /// most reads cost no round trip at all, a miss is one pipeline (`CLIENT TRACKING ON`,
 /// `HGETALL`, `PTTL`), and each write leaves the record it wrote in the cache: a patch or
 /// refresh of the revision the cache holds is answered with the new revision only (the
-/// writer applies its changes to its copy), any other write with the record it left. Every write is one Lua script on that single key, so it is atomic and
-/// works in Redis Cluster (all keys of a script live in one slot):
+/// writer applies its changes to its copy), any other write with the record it left. Every
+/// write is one Lua script on that single key, so it is atomic and works in Redis Cluster
+/// (all keys of a script live in one slot):
 /// - a **new session** is created only if its key is absent (`SET NX` semantics); a
 ///   collision is detected and retried with a fresh key, and reported as an error after a
 ///   few attempts — an existing session is never overwritten;

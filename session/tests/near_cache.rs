@@ -34,7 +34,7 @@ use session::{
 };
 use support::{
     handlers::purge,
-    redis_scenarios::{Inspect, send},
+    redis_scenarios::{Inspect, invalidated, send, wait_for_cache},
     redis_server::{RedisCluster, RedisServer},
 };
 
@@ -101,27 +101,6 @@ fn state(value: serde_json::Value) -> SessionState {
         serde_json::Value::Object(map) => map,
         _ => SessionState::new(),
     }
-}
-
-/// Waits (at most 3 s) until `done` holds for the store's statistics.
-async fn wait_for(store: &RedisSessionStore, what: &str, done: impl Fn(NearCacheStats) -> bool) {
-    let deadline = Instant::now() + StdDuration::from_secs(3);
-    while !done(store.near_cache_stats()) {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}: {:?}",
-            store.near_cache_stats()
-        );
-        tokio::time::sleep(StdDuration::from_millis(5)).await;
-    }
-}
-
-/// Waits until `store` has received an invalidation more than `before`.
-async fn invalidated(store: &RedisSessionStore, before: NearCacheStats) {
-    wait_for(store, "an invalidation", |now| {
-        now.invalidations > before.invalidations || now.flushes > before.flushes
-    })
-    .await;
 }
 
 /// An instance of the application: the same key on every instance, as in production.
@@ -588,7 +567,7 @@ async fn disconnection(target: &Target<'_>) {
     assert_eq!(b.near_cache_stats().hits, 1);
     let before = b.near_cache_stats();
     target.kill_clients();
-    wait_for(&b, "a flush", |now| now.flushes > before.flushes).await;
+    wait_for_cache(&b, "a flush", |now| now.flushes > before.flushes).await;
     let redis_key = format!("{prefix}{}", key.as_ref());
     target.inspect().cli(&["HSET", &redis_key, "n", "2"]);
     assert_eq!(
@@ -677,7 +656,7 @@ async fn restart_flushes_the_cache() {
     assert_eq!(b.near_cache_stats().hits, 2, "the save left an entry");
     let before = b.near_cache_stats();
     server.restart();
-    wait_for(&b, "a flush", |now| now.flushes > before.flushes).await;
+    wait_for_cache(&b, "a flush", |now| now.flushes > before.flushes).await;
     let deadline = Instant::now() + StdDuration::from_secs(5);
     loop {
         match b.load(&key).await {

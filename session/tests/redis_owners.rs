@@ -30,12 +30,12 @@ use session::test_helpers::owner_test_suite;
 use session::{
     Session, SessionMiddleware,
     storage::{
-        NearCache, NearCacheStats, OwnerError, OwnerIndex, OwnerLink, RedisSessionStore,
-        SessionInfo, SessionKey, SessionState, SessionStore,
+        NearCache, OwnerError, OwnerIndex, OwnerLink, RedisSessionStore, SessionInfo, SessionKey,
+        SessionState, SessionStore,
     },
 };
 use support::{
-    redis_scenarios::{Inspect, hash, send},
+    redis_scenarios::{Inspect, hash, invalidated, send},
     redis_server::{RedisCluster, RedisServer},
 };
 
@@ -657,22 +657,6 @@ async fn revocation_signs_out_on_every_instance() {
         }
     }
     assert!(a.owner_sessions("alice").await.expect("list").is_empty());
-}
-
-/// Waits (at most 3 s) until `store` received an invalidation (or flushed) since `before`.
-async fn invalidated(store: &RedisSessionStore, before: NearCacheStats) {
-    let deadline = std::time::Instant::now() + StdDuration::from_secs(3);
-    loop {
-        let now = store.near_cache_stats();
-        if now.invalidations > before.invalidations || now.flushes > before.flushes {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no invalidation arrived: {now:?}"
-        );
-        tokio::time::sleep(StdDuration::from_millis(5)).await;
-    }
 }
 
 /// An application that signs users in, lists and revokes their sessions.

@@ -13,7 +13,11 @@ use actix_web::{
     test, web,
 };
 use serde_json::{Value, json};
-use session::{Session, SessionMiddleware, config::BrowserSession, storage::SessionStore};
+use session::{
+    Session, SessionMiddleware,
+    config::BrowserSession,
+    storage::{NearCacheStats, RedisSessionStore, SessionStore},
+};
 use tokio::sync::{Barrier, Notify};
 
 use super::{
@@ -440,4 +444,29 @@ pub(crate) async fn millisecond_ttl<S: SessionStore + 'static>(
     assert!(redis.keys(&format!("{prefix}*")).is_empty(), "expired");
     let reply = send(&app, Method::GET, "/get", Some(&cookie)).await;
     assert_eq!(reply.json(), json!({}));
+}
+
+/// Waits (at most 3 s) until `done` holds for the near cache's statistics of `store`.
+pub(crate) async fn wait_for_cache(
+    store: &RedisSessionStore,
+    what: &str,
+    done: impl Fn(NearCacheStats) -> bool,
+) {
+    let deadline = Instant::now() + std::time::Duration::from_secs(3);
+    while !done(store.near_cache_stats()) {
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}: {:?}",
+            store.near_cache_stats()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+/// Waits until `store` has received an invalidation (or flushed) since `before`.
+pub(crate) async fn invalidated(store: &RedisSessionStore, before: NearCacheStats) {
+    wait_for_cache(store, "an invalidation", |now| {
+        now.invalidations > before.invalidations || now.flushes > before.flushes
+    })
+    .await;
 }

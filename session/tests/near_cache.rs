@@ -640,6 +640,61 @@ async fn cluster_near_cache_is_exact() {
     scenarios(&Target::Cluster(&cluster)).await;
 }
 
+/// A change of the cluster's slot map empties the cache, the entries of slots that did not
+/// move included; a session that moved with its slot and was then changed on its new node
+/// is read anew.
+#[actix_web::test]
+async fn a_slot_move_flushes_the_cache() {
+    let cluster = RedisCluster::start();
+    let target = Target::Cluster(&cluster);
+    let prefix = "slots:";
+    let b = target.instance(prefix, NearCache::new()).await;
+    let redis_key = |key: &SessionKey| format!("{prefix}{}", key.as_ref());
+    let moving = b
+        .save(state(json!({"n": 1})), &Duration::minutes(5))
+        .await
+        .expect("save");
+    let (from, slot) = cluster.owner_of(&redis_key(&moving));
+    let staying = loop {
+        let key = b
+            .save(state(json!({"n": 1})), &Duration::minutes(5))
+            .await
+            .expect("save");
+        if cluster.owner_of(&redis_key(&key)).0 != from {
+            break key;
+        }
+    };
+    for key in [&moving, &staying] {
+        assert!(b.load(key).await.expect("load").is_some());
+    }
+    assert!(
+        b.__near_cache_entries()
+            .iter()
+            .any(|(key, _)| *key == redis_key(&staying)),
+        "the session that stays is cached"
+    );
+
+    let before = b.near_cache_stats();
+    let to = (from + 1) % cluster.nodes().len();
+    cluster.move_slot(slot, from, to);
+    wait_for_cache(&b, "a flush", |now| now.flushes > before.flushes).await;
+    assert!(
+        b.__near_cache_entries().is_empty(),
+        "the whole cache is emptied"
+    );
+
+    cluster.nodes()[to].cli(&["HSET", &redis_key(&moving), "n", "2"]);
+    assert_eq!(
+        b.load(&moving).await.expect("load"),
+        Some(state(json!({"n": 2}))),
+        "the change made on the new node is seen"
+    );
+    assert_eq!(
+        b.load(&staying).await.expect("load"),
+        Some(state(json!({"n": 1})))
+    );
+}
+
 /// Redis restarts (and loses its data) while B holds entries: B does not serve them.
 #[actix_web::test]
 async fn restart_flushes_the_cache() {

@@ -331,6 +331,46 @@ impl RedisCluster {
         &mut self.nodes[index]
     }
 
+    /// The node that serves `key`'s slot, by index, and the slot.
+    pub(crate) fn owner_of(&self, key: &str) -> (usize, u16) {
+        let slot = self.nodes[0].cli(&["CLUSTER", "KEYSLOT", key]);
+        let owner = self
+            .nodes
+            .iter()
+            .position(|node| {
+                let mine = node.cli(&["CLUSTER", "COUNTKEYSINSLOT", &slot]);
+                mine != "0" && !mine.is_empty()
+            })
+            .expect("a node holds the key");
+        (owner, slot.parse().expect("a slot number"))
+    }
+
+    /// Moves `slot` and its keys from node `from` to node `to`, the way `redis-cli --cluster
+    /// reshard` does (every node is told the new owner), and waits for `cluster_state:ok`.
+    pub(crate) fn move_slot(&self, slot: u16, from: usize, to: usize) {
+        let slot = slot.to_string();
+        let (source, target) = (&self.nodes[from], &self.nodes[to]);
+        let source_id = source.cli(&["CLUSTER", "MYID"]);
+        let target_id = target.cli(&["CLUSTER", "MYID"]);
+        target.cli(&["CLUSTER", "SETSLOT", &slot, "IMPORTING", &source_id]);
+        source.cli(&["CLUSTER", "SETSLOT", &slot, "MIGRATING", &target_id]);
+        let keys = source.cli(&["CLUSTER", "GETKEYSINSLOT", &slot, "1000"]);
+        let port = target.port().to_string();
+        for key in keys.lines().filter(|key| !key.is_empty()) {
+            source.cli(&["MIGRATE", "127.0.0.1", &port, key, "0", "5000"]);
+        }
+        for node in [target, source].into_iter().chain(
+            self.nodes
+                .iter()
+                .enumerate()
+                .filter(|(index, _)| *index != from && *index != to)
+                .map(|(_, node)| node),
+        ) {
+            node.cli(&["CLUSTER", "SETSLOT", &slot, "NODE", &target_id]);
+        }
+        self.wait_until_ok();
+    }
+
     /// Runs `redis-cli -c --raw` (following redirects) through the first node.
     pub(crate) fn cli(&self, args: &[&str]) -> String {
         cli(self.nodes[0].port(), true, args)

@@ -224,20 +224,32 @@ fn warn_uncached(err: &redis::RedisError) {
     );
 }
 
-/// Pings Redis every second while the cache lives; a failed or late answer flushes it (the
-/// connection may be half-open: no invalidation would arrive).
+/// Checks Redis every second while the cache lives (see [`Connection::health_check`]). A
+/// failed or late answer flushes the cache: a connection may be half-open, and then no
+/// invalidation would arrive. So does a change of a cluster's slot map: a key whose slot
+/// moved is tracked on its new master only once this process reads it there.
 fn spawn_health_check(connection: Connection, cache: Weak<Cache>, timeouts: Timeouts) {
     tokio::spawn(async move {
+        // The first tick is at once: the slot map is known from the start.
         let mut interval = tokio::time::interval(HEALTH_CHECK_INTERVAL);
-        interval.tick().await;
+        let mut known_topology = None;
         loop {
             interval.tick().await;
-            let healthy = connection.healthy(timeouts).await;
+            let topology = connection.health_check(timeouts).await;
             let Some(cache) = cache.upgrade() else {
                 return;
             };
-            if !healthy {
-                cache.flush("the health check failed");
+            match topology {
+                None => cache.flush("the health check failed"),
+                Some(topology) => {
+                    if known_topology
+                        .as_ref()
+                        .is_some_and(|known| *known != topology)
+                    {
+                        cache.flush("the cluster's slot map changed");
+                    }
+                    known_topology = Some(topology);
+                }
             }
         }
     });

@@ -9,7 +9,7 @@ use redis::{
     aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig},
     cluster::ClusterClientBuilder,
     cluster_async::ClusterConnection,
-    cluster_routing::{Route, SingleNodeRoutingInfo, SlotAddr},
+    cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr},
 };
 
 use super::{RedisStoreError, near_cache::Cache};
@@ -214,16 +214,28 @@ impl Connection {
         values.into_iter().map(Value::extract_error).collect()
     }
 
-    /// Whether the server answers `PING` (the near cache's health check).
-    pub(super) async fn healthy(&self, timeouts: Timeouts) -> bool {
+    /// The near cache's health check: `PING` (on a cluster, to every master), and on a
+    /// cluster the slot map one node reports (`CLUSTER SLOTS`). `None` when a command failed
+    /// or was late.
+    pub(super) async fn health_check(&self, timeouts: Timeouts) -> Option<Topology> {
         let mut connection = self.clone();
-        within(
-            timeouts.budget(),
-            "ping",
-            async move { connection.ping().await },
-        )
-        .await
-        .is_ok()
+        let check = async move {
+            connection.ping().await?;
+            match connection {
+                Self::Standalone(_) => Ok(Topology::default()),
+                Self::Cluster(ref mut cluster) => {
+                    let slots = cluster
+                        .route_command(
+                            redis::cmd("CLUSTER").arg("SLOTS").to_owned(),
+                            RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random),
+                        )
+                        .await
+                        .map_err(RedisStoreError::Redis)?;
+                    Ok(Topology::from_cluster_slots(slots))
+                }
+            }
+        };
+        within(timeouts.budget(), "health check", check).await.ok()
     }
 
     async fn ping(&mut self) -> Result<(), RedisStoreError> {
@@ -270,6 +282,50 @@ impl Connection {
             }
         };
         within(timeouts.budget(), operation, attempts).await
+    }
+}
+
+/// Which node serves which slots: every slot range with its master's node id, in slot order
+/// (empty for a standalone server). Replicas are left out: a read or a write goes to the
+/// master, and the master's connection is the one that tracks the keys.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Topology(Vec<(i64, i64, Vec<u8>)>);
+
+impl Topology {
+    /// Reads a `CLUSTER SLOTS` reply: `[start, end, [host, port, id, ..], replicas ..]` per
+    /// range. A range whose master has no id (a server too old to send it) is told apart by
+    /// its address instead.
+    fn from_cluster_slots(reply: Value) -> Self {
+        let Value::Array(ranges) = reply else {
+            return Self::default();
+        };
+        let mut slots: Vec<_> = ranges
+            .into_iter()
+            .filter_map(|range| {
+                let Value::Array(range) = range else {
+                    return None;
+                };
+                let mut fields = range.into_iter();
+                let (Some(Value::Int(start)), Some(Value::Int(end)), Some(Value::Array(master))) =
+                    (fields.next(), fields.next(), fields.next())
+                else {
+                    return None;
+                };
+                let master = master
+                    .into_iter()
+                    .take(3)
+                    .filter_map(|field| match field {
+                        Value::BulkString(bytes) => Some(bytes),
+                        Value::Int(port) => Some(port.to_string().into_bytes()),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>()
+                    .join(&b':');
+                Some((start, end, master))
+            })
+            .collect();
+        slots.sort_unstable();
+        Self(slots)
     }
 }
 

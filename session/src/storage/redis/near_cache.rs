@@ -91,15 +91,17 @@ const DEFAULT_MAX_AGE: Duration = Duration::from_secs(5 * 60);
 /// a delete drops the entry. A read or write that races with an invalidation never leaves a
 /// stale entry (see the fill protocol in the source of this module). An entry is never served past the key's
 /// TTL in Redis, nor past [`max_age`](Self::max_age). A lost connection, a reconnection, a
-/// `FLUSHALL`, a failed command or a failed health check (a `PING` each second) empties the
-/// cache.
+/// `FLUSHALL`, a failed command or a failed health check empties the cache. The health check
+/// runs each second: a `PING` (to every master of a cluster), and on a cluster the slot map,
+/// whose every change empties the cache too.
 ///
 /// # What it costs
 /// - Memory: at most [`capacity`](Self::capacity) entries, each the decoded state (its JSON
 ///   values as `serde_json::Value`s, typically a few hundred bytes) plus its Redis key and
 ///   about 100 bytes of bookkeeping.
 /// - One `CLIENT TRACKING ON NOLOOP` per connection, sent in front of each miss and each
-///   write (one more reply to parse), and a `PING` each second.
+///   write (one more reply to parse), and the health check each second (`PING`, plus
+///   `CLUSTER SLOTS` on a cluster).
 /// - A write of a cached session is answered with its new revision, and the writer applies
 ///   its own changes to its entry; a write of an uncached one answers with the record it
 ///   left (a `HGETALL` inside the script and the record's bytes on the wire).
@@ -110,10 +112,10 @@ const DEFAULT_MAX_AGE: Duration = Duration::from_secs(5 * 60);
 /// the store works without the cache and logs one warning.
 ///
 /// # Why it is off by default
-/// - Redis Cluster: a change of topology does not empty the cache. A key that moves to
-///   another node while cached is invalidated by its deletion on the old node, but a change
-///   made on the new node before this process reads it there again is only caught by
-///   [`max_age`](Self::max_age); keep it short if you reshard under load.
+/// - Another instance's change reaches this process as an invalidation message, one network
+///   hop after the change. A read in that window returns the old record, which an uncached
+///   read never does: an application that writes on one instance and must read the write on
+///   another at once (without the user's next request in between) should leave it off.
 /// - The memory, the server's tracking table and the cost of creating a session (a cache
 ///   entry and a tracking-table entry per login) are costs an operator should size.
 ///

@@ -436,3 +436,49 @@ impl ConnectionLike for Connection {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use redis::Value;
+
+    use super::Topology;
+
+    fn node(host: &str, port: i64, id: &str) -> Value {
+        Value::Array(vec![
+            Value::BulkString(host.into()),
+            Value::Int(port),
+            Value::BulkString(id.into()),
+        ])
+    }
+
+    fn range(start: i64, end: i64, master: Value, replicas: Vec<Value>) -> Value {
+        let mut fields = vec![Value::Int(start), Value::Int(end), master];
+        fields.extend(replicas);
+        Value::Array(fields)
+    }
+
+    #[test]
+    fn the_slot_map_compares_masters_by_range_in_any_order() {
+        let a = || node("10.0.0.1", 7000, "a");
+        let b = || node("10.0.0.2", 7000, "b");
+        let seen = Topology::from_cluster_slots(Value::Array(vec![
+            range(0, 8191, a(), vec![node("10.0.0.3", 7000, "r")]),
+            range(8192, 16383, b(), vec![]),
+        ]));
+        let reordered = Topology::from_cluster_slots(Value::Array(vec![
+            range(8192, 16383, b(), vec![]),
+            range(0, 8191, a(), vec![]),
+        ]));
+        assert_eq!(seen, reordered, "replicas and order do not count");
+        let moved = Topology::from_cluster_slots(Value::Array(vec![
+            range(0, 8190, a(), vec![]),
+            range(8191, 16383, b(), vec![]),
+        ]));
+        assert_ne!(seen, moved, "a slot that changed master counts");
+        let failed_over = Topology::from_cluster_slots(Value::Array(vec![
+            range(0, 8191, node("10.0.0.3", 7000, "r"), vec![]),
+            range(8192, 16383, b(), vec![]),
+        ]));
+        assert_ne!(seen, failed_over, "a new master counts");
+    }
+}

@@ -379,6 +379,43 @@ async fn writes_fill_the_cache(target: &Target<'_>) {
     );
 }
 
+/// B writes on top of a cached copy that Redis no longer holds: another instance's write
+/// whose invalidation B has not handled yet (planted here, as no test can hold a push
+/// back). The write's script finds another revision than B's and answers with the whole
+/// record, which B caches: B's copy with B's change alone would have lost A's write.
+async fn a_write_from_a_stale_copy(target: &Target<'_>) {
+    let prefix = "stale:";
+    let a = target.instance(prefix, NearCache::new()).await;
+    let b = target.instance(prefix, NearCache::new()).await;
+    let truth = target.truth(prefix).await;
+    let ttl = Duration::minutes(5);
+    let key = a
+        .save(state(json!({"n": 1, "m": 1})), &ttl)
+        .await
+        .expect("save");
+    assert!(b.load(&key).await.expect("load").is_some());
+    let before = b.near_cache_stats();
+    a.update_changes(key.clone(), changes(json!({"m": 2})), &ttl)
+        .await
+        .expect("update");
+    invalidated(&b, before).await;
+    // Revision 1 is what the save wrote; A's update made it 2.
+    b.__near_cache_plant(&key, state(json!({"n": 1, "m": 1})), 1);
+
+    b.update_changes(key.clone(), changes(json!({"n": 5})), &ttl)
+        .await
+        .expect("update");
+    let expected = Some(state(json!({"n": 5, "m": 2})));
+    assert_eq!(truth.load(&key).await.expect("load"), expected);
+    let before = b.near_cache_stats();
+    assert_eq!(
+        b.load(&key).await.expect("load"),
+        expected,
+        "B's entry is Redis's record"
+    );
+    assert_eq!(b.near_cache_stats().misses, before.misses, "a hit");
+}
+
 /// A record in format version 1 goes through a cached write as through an uncached one: it
 /// is upgraded, and the entry the write leaves is what Redis then holds.
 async fn version_1_records_through_a_cached_write(target: &Target<'_>) {
@@ -620,6 +657,7 @@ async fn scenarios(target: &Target<'_>) {
     ttl_refresh_and_expiry(target).await;
     fill_races_invalidation(target).await;
     writes_fill_the_cache(target).await;
+    a_write_from_a_stale_copy(target).await;
     version_1_records_through_a_cached_write(target).await;
     read_then_write_routes_hit(target).await;
     write_fill_races_invalidation(target).await;

@@ -310,6 +310,16 @@ impl RedisSessionStore {
             .unwrap_or_default()
     }
 
+    /// Puts `state` at `revision` into the near cache as the entry of `key`, as if it had
+    /// been read (for the tests: an entry Redis no longer holds stands for an invalidation
+    /// not handled yet).
+    #[doc(hidden)]
+    pub fn __near_cache_plant(&self, key: &SessionKey, state: SessionState, revision: u64) {
+        if let Some(cache) = &self.inner.cache {
+            cache.plant(self.redis_key(key.as_ref()), state, revision);
+        }
+    }
+
     fn cache(&self) -> Option<&Cache> {
         self.inner.cache.as_deref()
     }

@@ -649,6 +649,18 @@ impl Cache {
             .collect()
     }
 
+    /// Stores `state` as the entry of `key` at `revision`, for the tests (see
+    /// `RedisSessionStore::__near_cache_plant`).
+    pub(super) fn plant(&self, key: String, state: SessionState, revision: u64) {
+        let entry = Entry {
+            state: Arc::new(state),
+            revision: Some(revision),
+            expires_at: Instant::now() + self.max_age,
+        };
+        let retired = self.lock().insert(self.capacity, key, entry);
+        drop_retired(retired);
+    }
+
     pub(super) fn set_hook(&self, hook: Option<FillHook>) {
         let mut slot = self
             .hook

@@ -260,6 +260,22 @@ m = re.fullmatch(r"([0-9.]+)(us|ms|s|m)", sys.argv[1])
 print("" if not m else round(float(m.group(1)) * {"us": 1, "ms": 1e3, "s": 1e6, "m": 6e7}[m.group(2)], 1))' "$1"
 }
 
+# redis_commands ROUTE NAME ROUND REQUESTS: what redis-server did per request during the run
+# (`INFO commandstats`, reset before it): each command's calls and the microseconds spent
+# inside it (Redis's own timing: without reading, parsing and replying), as a table row.
+redis_commands() {
+  redis-cli -p "${REDIS_URL##*:}" INFO commandstats | tr -d '\r' | python3 -c 'import re, sys
+route, name, rnd, n = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4] or 0)
+stats = []
+for line in sys.stdin:
+    m = re.match(r"cmdstat_([^:]+):calls=(\d+),usec=(\d+)", line)
+    if m and n:
+        stats.append((int(m.group(3)) / n, int(m.group(2)) / n, m.group(1)))
+stats.sort(reverse=True)
+cells = ", ".join(f"{cmd} {calls:.2f} x = {usec:.2f}" for usec, calls, cmd in stats if calls >= 0.01)
+print(f"| {route} | {name} | {rnd} | {cells} |")' "$1" "$2" "$3" "$4" >>"$WORK/commands.md"
+}
+
 # run_one STORE ROUTE IMPL LAZY ROUND
 run_one() {
   local store="$1" route="$2" impl="$3" lazy="$4" round="$5"
@@ -298,6 +314,7 @@ run_one() {
     taskset -c "$CLIENT_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "${wrk_args[@]}" "$url" >/dev/null
   fi
   local before after store_before store_after
+  [ "$store" = redis ] && redis-cli -p "${REDIS_URL##*:}" CONFIG RESETSTAT >/dev/null
   store_before="$(store_ticks "$store")"
   before="$(cpu_ticks "$SERVER_PID")"
   taskset -c "$CLIENT_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency \
@@ -311,6 +328,7 @@ run_one() {
   p99="$(to_us "$(awk '$1 == "99%" { print $2 }' "$WORK/wrk.txt")")"
   errors="$(awk '/Non-2xx|Socket errors/ { printf "%s ", $0 }' "$WORK/wrk.txt")"
   hwm="$(status_kb "$SERVER_PID" VmHWM)"
+  [ "$store" = redis ] && redis_commands "$route" "$name" "$round" "$requests"
   stop_server
   local cpu_us store_us=""
   if [ -n "$store_before" ]; then
@@ -479,6 +497,17 @@ EOF
   echo "- server: bench_server, 1 worker, pinned to CPU $SERVER_CPU; wrk (and redis-server) pinned to CPU $CLIENT_CPU; medians over $ROUNDS round(s)"
   echo
   cat "$WORK/table.md"
+  if [ -s "$WORK/commands.md" ]; then
+    echo
+    echo "Redis commands per request (\`INFO commandstats\`, reset before each measured run): calls and"
+    echo "microseconds inside each command, as redis-server times them (reading, parsing and"
+    echo "replying not included). A script's inner commands are listed on their own and are also"
+    echo "part of its \`evalsha\` time."
+    echo
+    echo "| route | server | round | per request: command calls x = us |"
+    echo "|---|---|---:|---|"
+    cat "$WORK/commands.md"
+  fi
 } >"$OUT"
 cat "$OUT"
 echo "(written to $OUT)" >&2

@@ -20,7 +20,7 @@ use actix_web::{
 
 use crate::{
     session::Session,
-    session_meta::SessionMeta,
+    session_meta::Meta,
     storage::{SessionState, SharedOwnerIndex},
 };
 
@@ -67,7 +67,7 @@ impl Session {
     pub(crate) fn attach(
         extensions: &mut Extensions,
         state: Option<SessionState>,
-        meta: Option<Box<SessionMeta>>,
+        meta: Option<Meta>,
         owner_index: Option<SharedOwnerIndex>,
     ) {
         Self::from_extensions(extensions).set_loaded(state, meta, owner_index);

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::{
     error::{SessionGetError, SessionInsertError, SessionUpdateError},
-    session_meta::{MetaEdits, SessionMeta},
+    session_meta::{Meta, MetaEdits},
     storage::{SessionChanges, SessionState, SharedOwnerIndex},
 };
 
@@ -69,7 +69,7 @@ struct SessionInner {
     pending: bool,
     /// The stored metadata (public id, owner, device), taken out of the state by the
     /// middleware; `None` for a session not stored yet or stored by an older release.
-    meta: Option<Box<SessionMeta>>,
+    meta: Option<Meta>,
     /// What the handler changed in the metadata.
     edits: MetaEdits,
     /// The store's owner index, if it keeps one (attached by the middleware).
@@ -273,7 +273,7 @@ impl Session {
             .edits
             .owner
             .clone()
-            .or_else(|| inner.meta.as_ref()?.owner.clone())
+            .or_else(|| Some(inner.meta.as_ref()?.owner()?.to_owned()))
     }
 
     /// The session's public id: random, stable across [`renew`](Self::renew), and unrelated
@@ -287,7 +287,7 @@ impl Session {
     /// assert_eq!(Session::new().public_id(), None);
     /// ```
     pub fn public_id(&self) -> Option<String> {
-        Some(self.inner().meta.as_ref()?.public_id.clone())
+        Some(self.inner().meta.as_ref()?.public_id().to_owned())
     }
 
     /// Gives the session a label of your application's, shown in its owner's list of
@@ -335,7 +335,7 @@ impl Session {
     pub(crate) fn set_loaded(
         &self,
         state: Option<SessionState>,
-        meta: Option<Box<SessionMeta>>,
+        meta: Option<Meta>,
         owner_index: Option<SharedOwnerIndex>,
     ) {
         let mut inner = self.inner();
@@ -366,7 +366,7 @@ impl Session {
 
     /// Takes the stored metadata and the handler's edits out of the request (called by the
     /// middleware).
-    pub(crate) fn take_meta(&self) -> (Option<Box<SessionMeta>>, MetaEdits) {
+    pub(crate) fn take_meta(&self) -> (Option<Meta>, MetaEdits) {
         let mut inner = self.inner();
         (inner.meta.take(), std::mem::take(&mut inner.edits))
     }

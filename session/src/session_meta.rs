@@ -4,7 +4,8 @@
 //! Like the creation time ([`absolute_timeout`](crate::absolute_timeout)), it lives in the
 //! stored state under one reserved entry, [`META_KEY`], so that every store keeps it without
 //! knowing about it (the cookie store inside its protected payload). The middleware takes it
-//! out before handlers see the state and puts it back before the state is saved.
+//! out before handlers see the state and puts it back before the state is saved: as it came
+//! (see [`Meta`]) unless the request changed it.
 //!
 //! The entry is a JSON object with short field names (it is stored with every session):
 //!
@@ -73,16 +74,86 @@ impl SessionMeta {
             .and_then(|value| Self::deserialize(value).ok())
     }
 
-    /// Takes the metadata out of a loaded state (an undecodable entry is dropped).
-    pub(crate) fn take(state: &mut SessionState) -> Option<Self> {
-        state
-            .remove(META_KEY)
-            .and_then(|value| Self::deserialize(value).ok())
-    }
-
     /// The metadata as the JSON value stored under [`META_KEY`].
     pub(crate) fn to_value(&self) -> Value {
         serde_json::to_value(self).unwrap_or_else(|_| unreachable!("strings and integers"))
+    }
+}
+
+/// A session's metadata as a request carries it: as loaded, or decoded to be read in full or
+/// changed. Loading does not decode the stored value, and an unchanged value is written back
+/// as it came: most requests need no more than the owner and the public id, which are read
+/// straight from the value.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Meta {
+    /// The stored JSON value: an object with a string `id`.
+    Stored(Value),
+    /// Decoded (or new).
+    Decoded(Box<SessionMeta>),
+}
+
+impl Meta {
+    /// Takes the metadata out of a loaded state; an entry without a public id is dropped (the
+    /// session gets a new one when it is next written).
+    pub(crate) fn take(state: &mut SessionState) -> Option<Self> {
+        let value = state.remove(META_KEY)?;
+        value
+            .get("id")
+            .is_some_and(Value::is_string)
+            .then_some(Self::Stored(value))
+    }
+
+    /// The metadata of a new session (see [`SessionMeta::fresh`]).
+    pub(crate) fn fresh() -> Self {
+        Self::Decoded(Box::new(SessionMeta::fresh()))
+    }
+
+    /// The owner the session is bound to.
+    pub(crate) fn owner(&self) -> Option<&str> {
+        match self {
+            Self::Stored(value) => value.get("o").and_then(Value::as_str),
+            Self::Decoded(meta) => meta.owner.as_deref(),
+        }
+    }
+
+    /// The public id.
+    pub(crate) fn public_id(&self) -> &str {
+        match self {
+            Self::Stored(value) => value.get("id").and_then(Value::as_str).unwrap_or_default(),
+            Self::Decoded(meta) => &meta.public_id,
+        }
+    }
+
+    /// Whether the application gave the session a label.
+    pub(crate) fn has_label(&self) -> bool {
+        match self {
+            Self::Stored(value) => value.get("l").is_some_and(Value::is_string),
+            Self::Decoded(meta) => meta.label.is_some(),
+        }
+    }
+
+    /// The metadata decoded, to read all of it or change it. A stored field of the wrong type
+    /// is dropped (the public id stays).
+    pub(crate) fn decoded(&mut self) -> &mut SessionMeta {
+        if let Self::Stored(value) = self {
+            let meta = SessionMeta::deserialize(&*value).unwrap_or_else(|_| SessionMeta {
+                public_id: self.public_id().to_owned(),
+                ..SessionMeta::default()
+            });
+            *self = Self::Decoded(Box::new(meta));
+        }
+        match self {
+            Self::Decoded(meta) => meta,
+            Self::Stored(_) => unreachable!("decoded just above"),
+        }
+    }
+
+    /// The value to store under [`META_KEY`]: the loaded one if it was never decoded.
+    pub(crate) fn into_value(self) -> Value {
+        match self {
+            Self::Stored(value) => value,
+            Self::Decoded(meta) => meta.to_value(),
+        }
     }
 }
 
@@ -149,8 +220,49 @@ mod tests {
         let mut state = SessionState::new();
         state.insert(META_KEY.into(), meta.to_value());
         assert_eq!(SessionMeta::read(&state), Some(meta.clone()));
-        assert_eq!(SessionMeta::take(&mut state), Some(meta));
+        let mut taken = Meta::take(&mut state).expect("well formed");
         assert!(state.is_empty());
+        assert_eq!(taken.owner(), Some("user-7"));
+        assert_eq!(taken.public_id(), meta.public_id);
+        assert!(!taken.has_label());
+        assert_eq!(
+            taken.clone().into_value(),
+            meta.to_value(),
+            "written back as loaded"
+        );
+        assert_eq!(*taken.decoded(), meta);
+        assert_eq!(taken.into_value(), meta.to_value());
+    }
+
+    #[test]
+    fn meta_without_a_public_id_is_dropped_and_bad_fields_are_ignored() {
+        for broken in [
+            serde_json::json!("id"),
+            serde_json::json!({}),
+            serde_json::json!({"id": 7}),
+        ] {
+            let mut state = SessionState::new();
+            state.insert(META_KEY.into(), broken.clone());
+            assert_eq!(Meta::take(&mut state), None, "{broken}");
+            assert!(state.is_empty());
+        }
+        let mut state = SessionState::new();
+        let odd = serde_json::json!({"id": "x", "o": 7, "s": "yesterday", "future": true});
+        state.insert(META_KEY.into(), odd.clone());
+        let mut taken = Meta::take(&mut state).expect("it has a public id");
+        assert_eq!(
+            taken.owner(),
+            None,
+            "an owner that is not a string binds nothing"
+        );
+        assert_eq!(taken.clone().into_value(), odd, "written back as loaded");
+        assert_eq!(
+            *taken.decoded(),
+            SessionMeta {
+                public_id: "x".into(),
+                ..SessionMeta::default()
+            }
+        );
     }
 
     #[test]

@@ -17,14 +17,14 @@ use actix_web::HttpRequest;
 
 use crate::{
     config::{ClientIp, Configuration},
-    session_meta::{MetaEdits, SessionMeta, truncate_user_agent},
+    session_meta::{Meta, MetaEdits, SessionMeta, truncate_user_agent},
 };
 
 /// The metadata a session leaves the request with.
 pub(super) struct NextMeta {
     /// `None` while the session has none (not stored yet, or stored by an older release);
-    /// [`ensure`](Self::ensure) creates it when the session is written.
-    pub(super) meta: Option<Box<SessionMeta>>,
+    /// [`ensure_exists`](Self::ensure_exists) creates it when the session is written.
+    pub(super) meta: Option<Meta>,
     /// Whether it differs from what the store holds, and so must be written.
     pub(super) changed: bool,
 }
@@ -33,12 +33,12 @@ impl NextMeta {
     /// The metadata after the handler's `edits`, on top of the `stored` one; `req` is read
     /// only when the handler bound the session (for the device).
     pub(super) fn after(
-        stored: Option<Box<SessionMeta>>,
+        stored: Option<Meta>,
         edits: MetaEdits,
         req: &HttpRequest,
         configuration: &Configuration,
     ) -> Self {
-        let bound = stored.as_ref().is_some_and(|meta| meta.owner.is_some());
+        let bound = stored.as_ref().is_some_and(|meta| meta.owner().is_some());
         if edits.is_empty() && !bound {
             // The common case: nothing to decide, and no clock to read.
             return Self {
@@ -68,7 +68,7 @@ impl NextMeta {
         if let Some(label) = edits.label {
             next.ensure().label = Some(label);
         }
-        if let Some(meta) = &mut next.meta
+        if let Some(meta) = next.meta.as_mut().map(Meta::decoded)
             && meta.owner.is_some()
             && meta.last_seen.is_none_or(|seen| {
                 now.saturating_sub(seen) >= settings.last_seen_interval.whole_seconds()
@@ -80,26 +80,32 @@ impl NextMeta {
         next
     }
 
-    /// The metadata, created (with a fresh public id) if the session has none yet.
-    pub(super) fn ensure(&mut self) -> &mut SessionMeta {
-        let changed = &mut self.changed;
-        self.meta.get_or_insert_with(|| {
-            *changed = true;
-            Box::new(SessionMeta::fresh())
-        })
+    /// The metadata decoded, to change it; created (with a fresh public id) if the session
+    /// has none yet.
+    fn ensure(&mut self) -> &mut SessionMeta {
+        self.ensure_exists();
+        self.meta.get_or_insert_with(Meta::fresh).decoded()
+    }
+
+    /// Gives the session metadata (a fresh public id) if it has none yet.
+    pub(super) fn ensure_exists(&mut self) {
+        if self.meta.is_none() {
+            self.meta = Some(Meta::fresh());
+            self.changed = true;
+        }
     }
 
     /// Whether the session holds a binding or a label: worth storing even without data.
     pub(super) fn is_worth_storing(&self) -> bool {
         self.meta
             .as_ref()
-            .is_some_and(|meta| meta.owner.is_some() || meta.label.is_some())
+            .is_some_and(|meta| meta.owner().is_some() || meta.has_label())
     }
 
     /// The owner and public id, if the session is bound.
     pub(super) fn binding(&self) -> Option<(String, String)> {
         let meta = self.meta.as_ref()?;
-        Some((meta.owner.clone()?, meta.public_id.clone()))
+        Some((meta.owner()?.to_owned(), meta.public_id().to_owned()))
     }
 }
 

@@ -14,7 +14,7 @@ use crate::{
         verified_cache::{VerifiedCookie, VerifiedCookies},
     },
     session::Session,
-    session_meta::SessionMeta,
+    session_meta::Meta,
     storage::{LoadError, SessionKey, SessionState, SessionStore},
     transport::{
         Channels, TokenHeader,
@@ -35,7 +35,7 @@ pub(crate) struct LoadedSession {
     pub(crate) created_at: Option<i64>,
     /// The stored metadata (public id, owner, device), until it is handed to the request's
     /// `Session`; `None` for a fresh session or a record from an older release.
-    pub(crate) meta: Option<Box<SessionMeta>>,
+    pub(crate) meta: Option<Meta>,
     /// The channels the request carried a token on (a cookie with the session's name, the
     /// token header), valid or not.
     pub(crate) presented: Channels,
@@ -205,7 +205,7 @@ async fn load_state<Store: SessionStore>(
         Err(err) => return Err(store_failure("load", &err)),
     };
     let created_at = absolute_timeout::take_created_at(&mut state);
-    let meta = SessionMeta::take(&mut state).map(Box::new);
+    let meta = Meta::take(&mut state);
     if let (Some(absolute_ttl), Some(created_at)) = (configuration.absolute_ttl, created_at)
         && absolute_timeout::remaining(created_at, absolute_ttl, &configuration.clock).is_none()
     {

@@ -16,7 +16,7 @@ use crate::{
     config::{Configuration, TtlExtensionPolicy},
     cookie::response::{self, Unsendable},
     session::{Session, SessionStatus},
-    session_meta::{META_KEY, MetaEdits, SessionMeta},
+    session_meta::{META_KEY, Meta, MetaEdits},
     storage::{OwnerLink, SessionChanges, SessionKey, SessionStore, SharedOwnerIndex, UpdateError},
     transport::{Channels, response as transport_response},
 };
@@ -243,25 +243,23 @@ fn with_internal_entries(
         StoreWrite::Save(changes)
         | StoreWrite::Renew(_, Some(changes))
         | StoreWrite::Update(_, changes)
-        | StoreWrite::Touch { changes, .. } => (Some(changes), true),
+        | StoreWrite::Touch { changes, .. } => (changes, true),
         // A refresh does not write the state, except in stores that keep it in the token
         // (the cookie store): those get the metadata as it is.
-        StoreWrite::Refresh { changes, .. } => (Some(changes), false),
+        StoreWrite::Refresh { changes, .. } => (changes, false),
     };
-    if let Some(changes) = changes {
-        let now = configuration.clock.now().unix_timestamp();
-        absolute_timeout::put_created_at(changes, created_at.unwrap_or(now), created_at.is_none());
-        if writes_meta {
-            meta.ensure();
-        }
-        if let Some(stored) = &meta.meta {
-            changes.insert_internal(META_KEY, stored.to_value(), meta.changed);
-        }
+    let now = configuration.clock.now().unix_timestamp();
+    absolute_timeout::put_created_at(changes, created_at.unwrap_or(now), created_at.is_none());
+    if writes_meta {
+        meta.ensure_exists();
     }
     let index = match meta.binding() {
         Some((owner, public_id)) => IndexUpdate::Link(owner, public_id),
         None => IndexUpdate::Nothing,
     };
+    if let Some(stored) = meta.meta {
+        changes.insert_internal(META_KEY, stored.into_value(), meta.changed);
+    }
     Plan { write, ttl, index }
 }
 
@@ -277,7 +275,7 @@ struct Handed {
     status: SessionStatus,
     changes: SessionChanges,
     /// The stored metadata, as the session held it (`None` if it was never loaded).
-    meta: Option<Box<SessionMeta>>,
+    meta: Option<Meta>,
     edits: MetaEdits,
 }
 

@@ -763,6 +763,59 @@ async fn restart_flushes_the_cache() {
     }
 }
 
+/// A cluster master restarts (and loses its data) while B holds one of its sessions: B does
+/// not serve it, and a record written there afterwards under the same key is what B reads.
+#[actix_web::test]
+async fn a_cluster_node_restart_flushes_the_cache() {
+    let mut cluster = RedisCluster::start();
+    let prefix = "noderestart:";
+    let b = Target::Cluster(&cluster)
+        .instance(prefix, NearCache::new())
+        .await;
+    let key = b
+        .save(state(json!({"n": 1})), &Duration::minutes(5))
+        .await
+        .expect("save");
+    let redis_key = format!("{prefix}{}", key.as_ref());
+    let (owner, _) = cluster.owner_of(&redis_key);
+    let record = cluster.nodes()[owner].cli(&["HGETALL", &redis_key]);
+    assert_eq!(
+        b.load(&key).await.expect("load"),
+        Some(state(json!({"n": 1})))
+    );
+    let before = b.near_cache_stats();
+    assert_eq!(before.misses, 0, "the save left an entry");
+
+    cluster.node_mut(owner).restart();
+    cluster.wait_until_ok();
+    wait_for_cache(&b, "a flush", |now| now.flushes > before.flushes).await;
+    // The same record again, with another value: the envelope as the save wrote it.
+    let mut fields: Vec<String> = record.lines().map(str::to_owned).collect();
+    for pair in fields.chunks_mut(2) {
+        if pair[0] == "n" {
+            pair[1] = "2".to_owned();
+        }
+    }
+    let mut hset = vec!["HSET", redis_key.as_str()];
+    hset.extend(fields.iter().map(String::as_str));
+    cluster.nodes()[owner].cli(&hset);
+    let deadline = Instant::now() + StdDuration::from_secs(10);
+    loop {
+        match b.load(&key).await {
+            Ok(loaded) => {
+                assert_eq!(
+                    loaded,
+                    Some(state(json!({"n": 2}))),
+                    "what the restarted node holds, not the cached record"
+                );
+                break;
+            }
+            Err(err) => assert!(Instant::now() < deadline, "no recovery: {err}"),
+        }
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+}
+
 #[actix_web::test]
 async fn standalone_suites_pass_with_the_cache() {
     let server = RedisServer::start();

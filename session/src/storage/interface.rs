@@ -52,6 +52,22 @@ impl SessionChanges {
         &self.state
     }
 
+    /// Applies the changed keys to `state`, a copy of the stored state: sets what was set,
+    /// removes what was removed (a cleared change set is the caller's to handle: it replaces
+    /// the whole state).
+    pub(crate) fn apply_to(&self, state: &mut SessionState) {
+        for (key, value) in self.changed() {
+            match value {
+                Some(value) => {
+                    state.insert(key.to_owned(), value.clone());
+                }
+                None => {
+                    state.remove(key);
+                }
+            }
+        }
+    }
+
     /// Replays the changes on top of `base`, the stored state (for a session whose state was
     /// never loaded: the changes were made blind).
     pub(crate) fn rebase(mut self, base: Option<SessionState>) -> Self {

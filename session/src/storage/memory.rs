@@ -344,16 +344,7 @@ impl SessionStore for MemorySessionStore {
                 record.state = changes.into_state();
                 return;
             }
-            for (key, value) in changes.changed() {
-                match value {
-                    Some(value) => {
-                        record.state.insert(key.to_owned(), value.clone());
-                    }
-                    None => {
-                        record.state.remove(key);
-                    }
-                }
-            }
+            changes.apply_to(&mut record.state);
         })?;
         Ok(session_key)
     }

@@ -530,16 +530,7 @@ impl Written<'_> {
             Self::Touch => base,
             Self::Patch(changes) => {
                 let mut state = Arc::unwrap_or_clone(base?);
-                for (key, value) in changes.changed() {
-                    match value {
-                        Some(value) => {
-                            state.insert(key.to_owned(), value.clone());
-                        }
-                        None => {
-                            state.remove(key);
-                        }
-                    }
-                }
+                changes.apply_to(&mut state);
                 Some(Arc::new(state))
             }
         }

@@ -505,3 +505,39 @@ async fn writes_survive_a_script_flush() {
         );
     }
 }
+
+/// A session's metadata entry that carries a field this release does not know (written by
+/// a later one) keeps it when a request moves the session without changing its metadata: a
+/// renewal stores the entry as it was loaded.
+#[actix_web::test]
+async fn metadata_fields_this_release_does_not_know_survive_a_renewal() {
+    use actix_web::http::Method;
+    use redis_scenarios::send;
+
+    let server = RedisServer::start();
+    let app = redis_scenarios::app(store(&server).await, None, Default::default()).await;
+    let cookie = send(&app, Method::POST, "/set/user/alice", None)
+        .await
+        .session_cookie();
+    let only_key = || {
+        let keys = server.keys("session:*");
+        assert_eq!(keys.len(), 1, "{keys:?}");
+        keys.into_iter().next().expect("one key")
+    };
+    let meta_field = "_~__session_meta";
+    let stored: Value =
+        serde_json::from_str(&server.cli(&["HGET", &only_key(), meta_field])).expect("JSON");
+    let public_id = stored["id"].as_str().expect("a public id").to_owned();
+    let later = json!({"id": public_id, "future": {"kept": true}});
+    server.cli(&["HSET", &only_key(), meta_field, &later.to_string()]);
+
+    let renewed = send(&app, Method::POST, "/renew", Some(&cookie)).await;
+    assert_ne!(
+        renewed.session_cookie().value(),
+        cookie.value(),
+        "a new key"
+    );
+    let after: Value =
+        serde_json::from_str(&server.cli(&["HGET", &only_key(), meta_field])).expect("JSON");
+    assert_eq!(after, later, "the entry as it was loaded");
+}
